@@ -1,0 +1,106 @@
+/**
+ * The storage interface. DuckDB implements it now; ClickHouse joins later (issue 6). The ingest
+ * writer and the API depend on this interface only.
+ */
+import { EventRecord, RunRow, SessionRow, SpanRecord } from '../domain';
+import { Scope } from '../config';
+
+/** Runs and sessions of one trace, derived again from all its spans. */
+export interface DerivedReplacement {
+  tenant: string;
+  traceId: string;
+  runs: RunRow[];
+  sessions: SessionRow[];
+}
+
+export interface CommitBatch {
+  spans: SpanRecord[];
+  events: EventRecord[];
+  derived: DerivedReplacement[];
+}
+
+export interface ApiKeyRow {
+  id: string;
+  tenant: string;
+  name: string;
+  scopes: Scope[];
+  hash: string;
+  prefix: string;
+  createdUs: number;
+  revokedUs: number | null;
+}
+
+export interface RunFilter {
+  fromUs?: number;
+  toUs?: number;
+  limit?: number;
+  runId?: string;
+  conversationId?: string;
+  userId?: string;
+}
+
+export interface StepRow {
+  spanId: string;
+  parentSpanId: string;
+  name: string;
+  role: string;
+  status: string;
+  startUs: number;
+  durationMs: number | null;
+  agent: string;
+  tool: string;
+  model: string;
+  provider: string;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  cachedTokens: number | null;
+  reasoningTokens: number | null;
+  cost: number | null;
+  errorType: string;
+  input: string | null;
+  output: string | null;
+  reasoning: string | null;
+  system: string | null;
+  attributes: string;
+  events: { timeUs: number; name: string; source: string; body: string | null }[];
+}
+
+export interface Counts {
+  spans: number;
+  events: number;
+  runs: number;
+  sessions: number;
+}
+
+export interface Store {
+  readonly engine: string;
+  /** Opens the database and applies pending schema migrations. */
+  open(): Promise<void>;
+  close(): Promise<void>;
+  ping(): Promise<void>;
+
+  /** Writes one batch in one transaction; resolves once it is durable. */
+  commit(batch: CommitBatch): Promise<void>;
+  /** Every stored record of one trace, without content (what derivation needs). */
+  loadTrace(tenant: string, traceId: string): Promise<SpanRecord[]>;
+  /** Event keys already stored for a trace, for deduplicating events. */
+  loadEventKeys(tenant: string, traceId: string): Promise<string[]>;
+  /** Every (tenant, trace id) stored, so the writer knows which traces are new. */
+  listTraceKeys(): Promise<{ tenant: string; traceId: string }[]>;
+
+  listRuns(tenant: string, filter: RunFilter, runTimeoutMinutes: number): Promise<RunRow[]>;
+  listSessions(tenant: string, filter: RunFilter): Promise<SessionRow[]>;
+  /** The trace's spans with content and events; run assignment is the caller's (derivation). */
+  loadTraceSteps(tenant: string, traceId: string): Promise<StepRow[]>;
+  counts(tenant: string): Promise<Counts>;
+
+  /** Deletes everything of the traces that touch one conversation or one user; returns spans deleted. */
+  deleteBy(tenant: string, field: 'conversation' | 'user', value: string): Promise<{ traces: string[]; spans: number }>;
+  /** Deletes data older than the cutoff; returns spans deleted. */
+  deleteOlderThan(cutoffUs: number): Promise<number>;
+
+  insertKey(key: ApiKeyRow): Promise<void>;
+  listKeys(tenant?: string): Promise<ApiKeyRow[]>;
+  findKeyByHash(hash: string): Promise<ApiKeyRow | null>;
+  revokeKey(id: string, atUs: number): Promise<boolean>;
+}
