@@ -26,12 +26,37 @@ function rank(r: SpanRecord): number {
   return RECORD_RANK[r.record.split(':')[0]] ?? 0;
 }
 
-/** One record per span id: an OTLP span beats the native API's finished, updated, started records. */
+/**
+ * One record per span id: an OTLP span beats the native API's finished, updated and started
+ * records; fields the winning record leaves empty are filled from the others (a native
+ * run.finished event need not repeat the agent named at run.started).
+ */
 export function mergeRecords(records: Iterable<SpanRecord>): Map<string, SpanRecord> {
-  const out = new Map<string, SpanRecord>();
+  const bySpan = new Map<string, SpanRecord[]>();
   for (const r of records) {
-    const cur = out.get(r.spanId);
-    if (!cur || rank(r) > rank(cur) || (rank(r) === rank(cur) && r.record > cur.record)) out.set(r.spanId, r);
+    const list = bySpan.get(r.spanId);
+    if (list) list.push(r);
+    else bySpan.set(r.spanId, [r]);
+  }
+  const out = new Map<string, SpanRecord>();
+  for (const [spanId, list] of bySpan) {
+    if (list.length === 1) {
+      out.set(spanId, list[0]);
+      continue;
+    }
+    list.sort((a, b) => rank(b) - rank(a) || (b.record > a.record ? 1 : b.record < a.record ? -1 : 0));
+    const merged: SpanRecord = { ...list[0] };
+    const m = merged as unknown as Record<string, unknown>;
+    for (const other of list.slice(1)) {
+      const o = other as unknown as Record<string, unknown>;
+      for (const key of Object.keys(o)) {
+        const cur = m[key];
+        if (cur === '' || cur === null) m[key] = o[key];
+      }
+    }
+    // A native run.finished without a start time carries its end as start: the earliest start wins.
+    merged.startUs = Math.min(...list.map((r) => r.startUs));
+    out.set(spanId, merged);
   }
   return out;
 }
