@@ -30,10 +30,9 @@ export const DEFAULT_REDACTIONS: Redaction[] = [
   whole(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g),
   { pattern: /\b([Bb]earer\s+)[A-Za-z0-9._~+/=-]{16,}/g, replacement: `$1${REDACTED}` },
   { pattern: /\b([a-z][a-z0-9+.-]*:\/\/[^:\s/@]+:)[^@\s/]+@/gi, replacement: `$1${REDACTED}@` }, // user:password@ in URLs
-  {
-    pattern: /\b((?:password|passwd|pwd|secret|api[_-]?key|access[_-]?token)"?\s*[=:]\s*"?)[^\s"',;&]{4,}/gi,
-    replacement: `$1${REDACTED}`,
-  },
+  // password=..., "api_key": "...": the name stays, the value goes (quoted values whole).
+  { pattern: /\b((?:password|passwd|pwd|secret|api[_-]?key|access[_-]?token)"?\s*[=:]\s*")[^"]*"/gi, replacement: `$1${REDACTED}"` },
+  { pattern: /\b((?:password|passwd|pwd|secret|api[_-]?key|access[_-]?token)\s*[=:]\s*)[^\s"',;&]{4,}/gi, replacement: `$1${REDACTED}` },
 ];
 
 export class ContentPolicy {
