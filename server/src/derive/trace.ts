@@ -22,8 +22,14 @@ export interface DerivedTrace {
 
 const RECORD_RANK: Record<string, number> = { span: 4, finished: 3, updated: 2, started: 1 };
 
-function rank(r: SpanRecord): number {
+function rank(r: { record: string }): number {
   return RECORD_RANK[r.record.split(':')[0]] ?? 0;
+}
+
+interface Mergeable {
+  spanId: string;
+  record: string;
+  startUs: number;
 }
 
 /**
@@ -31,21 +37,21 @@ function rank(r: SpanRecord): number {
  * records; fields the winning record leaves empty are filled from the others (a native
  * run.finished event need not repeat the agent named at run.started).
  */
-export function mergeRecords(records: Iterable<SpanRecord>): Map<string, SpanRecord> {
-  const bySpan = new Map<string, SpanRecord[]>();
+export function mergeRecords<R extends Mergeable>(records: Iterable<R>): Map<string, R> {
+  const bySpan = new Map<string, R[]>();
   for (const r of records) {
     const list = bySpan.get(r.spanId);
     if (list) list.push(r);
     else bySpan.set(r.spanId, [r]);
   }
-  const out = new Map<string, SpanRecord>();
+  const out = new Map<string, R>();
   for (const [spanId, list] of bySpan) {
     if (list.length === 1) {
       out.set(spanId, list[0]);
       continue;
     }
     list.sort((a, b) => rank(b) - rank(a) || (b.record > a.record ? 1 : b.record < a.record ? -1 : 0));
-    const merged: SpanRecord = { ...list[0] };
+    const merged: R = { ...list[0] };
     const m = merged as unknown as Record<string, unknown>;
     for (const other of list.slice(1)) {
       const o = other as unknown as Record<string, unknown>;

@@ -3,7 +3,7 @@
  * their steps and sessions (read scope). The Grafana query API (frames) is built on the same store.
  */
 import { FastifyInstance } from 'fastify';
-import { deriveTrace } from '../derive/trace';
+import { deriveTrace, mergeRecords } from '../derive/trace';
 import { RunRow, SessionRow } from '../domain';
 import { RunFilter } from '../store/store';
 import { AppDeps, Authorize } from './app';
@@ -76,7 +76,8 @@ export function registerApiRoutes(app: FastifyInstance, deps: AppDeps, authorize
     if (!run) throw new HttpError(404, `no run "${runId}" for this tenant`);
     // Which spans belong to the run is derivation's answer, the same as at ingest.
     const derived = deriveTrace(run.traceId, await store.loadTrace(principal.tenant, run.traceId));
-    const steps = (await store.loadTraceSteps(principal.tenant, run.traceId)).filter((s) => derived.stepRun.get(s.spanId) === runId);
+    const records = (await store.loadTraceSteps(principal.tenant, run.traceId)).filter((s) => derived.stepRun.get(s.spanId) === runId);
+    const steps = [...mergeRecords(records).values()].sort((a, b) => a.startUs - b.startUs || a.spanId.localeCompare(b.spanId));
     return { run: runView(run), steps: steps.map((s) => ({ ...s, startTime: iso(s.startUs), events: s.events.map((e) => ({ ...e, time: iso(e.timeUs) })) })) };
   });
 

@@ -41,6 +41,8 @@ export interface RunFilter {
 
 export interface StepRow {
   spanId: string;
+  /** 'span' for OTLP; the native API's run records are merged by the reader (derive/trace.ts mergeRecords). */
+  record: string;
   parentSpanId: string;
   name: string;
   role: string;

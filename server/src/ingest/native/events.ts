@@ -230,7 +230,7 @@ export function nativeToRecord(tenant: string, e: NativeEvent, policy: ContentPo
         traceId: ids.traceId,
         spanId: ids.spanId,
         externalRunId: ids.external,
-        name: `run ${e.agent ?? ''}`.trim(),
+        name: e.agent ? `run ${e.agent}` : '', // empty: filled from run.started on merge
         role: 'agent' as Role,
         operation: 'invoke_agent',
         agentName: e.agent ?? '',

@@ -29,14 +29,22 @@ interface LongLike {
   high: number;
 }
 
-/** fixed64 nanoseconds (protobufjs gives {low, high} or a number) to microseconds. */
+/**
+ * fixed64 nanoseconds (protobufjs gives {low, high}; JSON a string or a number) to whole
+ * microseconds, computed exactly so that the same span sent as protobuf and as JSON has the
+ * same time, which deduplication of events relies on.
+ */
 function nanosToMicros(v: unknown): number {
   if (v === undefined || v === null) return 0;
-  if (typeof v === 'number') return v / 1000;
-  if (typeof v === 'string') return v === '' ? NaN : Number(v) / 1000;
+  if (typeof v === 'number') return Math.floor(v / 1000);
+  if (typeof v === 'string') {
+    if (!/^\d{1,20}$/.test(v)) return NaN;
+    return Number(BigInt(v) / 1000n);
+  }
   if (typeof v === 'bigint') return Number(v / 1000n);
   const l = v as LongLike;
-  return (l.high >>> 0) * 4294967.296 + (l.low >>> 0) / 1000;
+  if (l.high === 0) return Math.floor((l.low >>> 0) / 1000);
+  return Number(((BigInt(l.high >>> 0) << 32n) | BigInt(l.low >>> 0)) / 1000n);
 }
 
 function bytesToHex(b: Uint8Array | undefined): string {

@@ -484,6 +484,7 @@ export class DuckDBStore implements Store {
     }
     return rows.map((r) => ({
       spanId: s(r.span_id),
+      record: s(r.record),
       parentSpanId: s(r.parent_span_id),
       name: s(r.name),
       role: s(r.role),
