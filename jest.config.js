@@ -1,0 +1,26 @@
+// force timezone to UTC to allow tests to work regardless of local timezone
+// generally used by snapshots, but can affect specific tests
+process.env.TZ = 'UTC';
+
+const baseConfig = require('./.config/jest.config');
+const { grafanaESModules, nodeModulesToTransform } = require('./.config/jest/utils');
+
+// ESM-only packages that @grafana/* 13 pulls in beyond the scaffold's list (see docs/grafana-versions.md).
+const grafana13ESModules = ['@react-hookz/web', '@ver0/deep-equal'];
+
+// The scaffold's transform only matches .js/.ts(x); @grafana/data 13 pulls in ESM-only packages shipped
+// as .mjs (d3-interpolate 3, d3-color 3, ...), so .mjs files get the same SWC transform.
+const [[, swcTransform]] = Object.entries(baseConfig.transform);
+
+module.exports = {
+  // Jest configuration provided by Grafana scaffolding
+  ...baseConfig,
+  transform: {
+    ...baseConfig.transform,
+    '^.+\\.mjs$': swcTransform,
+  },
+  transformIgnorePatterns: [nodeModulesToTransform([...grafanaESModules, ...grafana13ESModules])],
+  // Plugin frontend tests live in src/ only; the server/ and model/ workspaces run their own jest.
+  roots: ['<rootDir>/src'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/server/', '<rootDir>/model/', '<rootDir>/dist/'],
+};
