@@ -67,19 +67,19 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // ---------- OTLP/HTTP ----------
   const otlp = (signal: 'traces' | 'logs') => async (req: FastifyRequest, reply: FastifyReply) => {
     const principal = await authorize(req, 'ingest').catch((e) => {
-      metrics.rejected.inc({ signal, reason: 'unauthorized' });
+      metrics.requestsRefused.inc({ signal, reason: 'unauthorized' });
       throw e;
     });
     const format = wireFormat(req.headers['content-type']);
     if (!format) {
-      metrics.rejected.inc({ signal, reason: 'undecodable' });
+      metrics.requestsRefused.inc({ signal, reason: 'undecodable' });
       throw new HttpError(415, `Content-Type must be application/x-protobuf or application/json, got "${req.headers['content-type'] ?? ''}"`);
     }
     let body: Buffer;
     try {
       body = await decodedBody(req.body, req.headers['content-encoding'] as string | undefined, config.maxBodyBytes);
     } catch (e) {
-      metrics.rejected.inc({ signal, reason: e instanceof HttpError && e.status === 413 ? 'too_large' : 'undecodable' });
+      metrics.requestsRefused.inc({ signal, reason: e instanceof HttpError && e.status === 413 ? 'too_large' : 'undecodable' });
       throw e;
     }
     let outcome;
@@ -87,7 +87,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       outcome = signal === 'traces' ? await pipeline.traces(principal.tenant, body, format) : await pipeline.logs(principal.tenant, body, format);
     } catch (e) {
       const he = toHttpError(e, config.maxBodyBytes);
-      metrics.rejected.inc({ signal, reason: he.status === 400 ? 'undecodable' : he.status === 429 ? 'overloaded' : 'storage_error' });
+      metrics.requestsRefused.inc({ signal, reason: he.status === 400 ? 'undecodable' : he.status === 429 ? 'overloaded' : 'storage_error' });
       throw e;
     }
     const partial = outcome.rejected

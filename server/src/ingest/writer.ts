@@ -205,7 +205,6 @@ export class IngestWriter {
       // Nothing of this batch is stored and the caches were not changed: every request fails whole.
       const err = new StorageError(e as Error);
       for (const job of jobs) job.reject(err);
-      this.metrics.rejected.inc({ signal: 'all', reason: 'storage_error' }, jobs.reduce((t, j) => t + j.size, 0));
       return;
     }
 

@@ -11,7 +11,13 @@ export class Metrics {
   });
   readonly rejected = new Counter({
     name: 'agent_insights_items_rejected_total',
-    help: 'Items rejected, by signal and reason (invalid, undecodable, too_large, unauthorized, overloaded, storage_error)',
+    help: 'Items of accepted requests rejected one by one (reason invalid: bad ids, times or fields)',
+    labelNames: ['signal', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly requestsRefused = new Counter({
+    name: 'agent_insights_requests_refused_total',
+    help: 'Whole requests refused, by signal and reason (unauthorized, undecodable, too_large, overloaded, storage_error)',
     labelNames: ['signal', 'reason'] as const,
     registers: [this.registry],
   });
