@@ -5,4 +5,6 @@ module.exports = {
   roots: ['<rootDir>/src'],
   testMatch: ['**/*.test.ts'],
   testTimeout: 60000,
+  // The query model is read from its sources, so tests need no build of the workspace first.
+  moduleNameMapper: { '^@agent-insights/model$': '<rootDir>/../model/src' },
 };

@@ -2,14 +2,12 @@
  * The normalised model of design.md: spans become steps of runs and sessions, whatever
  * convention they were written in. One definition, used by ingest, storage and derivation.
  */
+import type { Channel, RunStatus } from '@agent-insights/model';
+
+export type { Channel, RunStatus } from '@agent-insights/model';
 
 /** What a span is, once its convention is understood. `session` and `turn` belong to voice/video. */
 export type Role = 'agent' | 'llm' | 'tool' | 'retrieval' | 'handoff' | 'session' | 'turn' | 'other';
-
-export type RunStatus = 'running' | 'completed' | 'failed' | 'timed_out';
-export const RUN_STATUSES: readonly RunStatus[] = ['running', 'completed', 'failed', 'timed_out'];
-
-export type Channel = 'text' | 'voice' | 'video';
 
 /**
  * A stored record of a span. OTLP spans have record 'span'; the native API records a run's

@@ -186,6 +186,8 @@ export function renderOtelGenAi(s: RunScenario, rng: Rng, gen: OtelGeneration): 
     // see a run, named after service.name.
     const [first] = children;
     const root = wrapInHttp(s, first, rng, '/api/faq');
+    // The app knows its signed-in user and says so on its own span (OTel's general user.id).
+    root.attributes['user.id'] = s.userId;
     root.children = children;
     root.end = s.endTime;
     return { app, scope: AGENT_SCOPE, root };
@@ -193,8 +195,8 @@ export function renderOtelGenAi(s: RunScenario, rng: Rng, gen: OtelGeneration): 
 
   const withTotals = gen === 'latest' && rng.chance(0.7);
   const attributes = agentAttributes(ctx, s.agent, s.steps, s.primaryModel.id, withTotals && s.endTime !== null);
+  attributes['user.id'] = s.userId;
   if (gen === 'latest') {
-    attributes['user.id'] = s.userId;
     if (s.contentCapture) {
       attributes['gen_ai.input.messages'] = json([{ role: 'user', parts: [{ type: 'text', content: s.userMessage }] }]);
       if (s.finalAnswer) attributes['gen_ai.output.messages'] = json([{ role: 'assistant', parts: [{ type: 'text', content: s.finalAnswer }], finish_reason: 'stop' }]);

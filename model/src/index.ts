@@ -1,0 +1,2 @@
+export * from './dimensions';
+export * from './filters';
