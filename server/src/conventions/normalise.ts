@@ -55,6 +55,21 @@ function providerOf(a: Attributes): string {
   return p.includes('.') && a['ai.model.provider'] !== undefined ? p.split('.')[0] : p.toLowerCase();
 }
 
+/**
+ * OpenInference's OpenAI instrumentation overwrites llm.model_name with the model the server
+ * answered as (a dated snapshot); the requested model stays in llm.invocation_parameters.
+ */
+function openInferenceRequestedModel(a: Attributes): string {
+  const params = a['llm.invocation_parameters'];
+  if (typeof params !== 'string' || !params.includes('"model"')) return '';
+  try {
+    const m = (JSON.parse(params) as { model?: unknown }).model;
+    return typeof m === 'string' ? m : '';
+  } catch {
+    return '';
+  }
+}
+
 function channelOf(a: Attributes, role: string): Channel | '' {
   const explicit = str(a, 'agent_insights.channel');
   if (explicit === 'text' || explicit === 'voice' || explicit === 'video') return explicit;
@@ -95,8 +110,9 @@ export function normaliseSpan(tenant: string, span: OtlpSpan, policy: ContentPol
   const exception = exceptionOf(span);
   const errorType = span.statusCode === 2 ? str(a, 'error.type') || exception.type || 'error' : '';
   const errorText = [errorType, exception.type, exception.message, span.statusMessage].join(' ');
-  const model = str(a, 'gen_ai.request.model', 'llm.model_name', 'ai.model.id', 'llm.request.model');
-  const responseModel = str(a, 'gen_ai.response.model', 'ai.response.model', 'llm.response.model');
+  const model = str(a, 'gen_ai.request.model') || openInferenceRequestedModel(a) || str(a, 'llm.model_name', 'ai.model.id', 'llm.request.model');
+  const oiModel = str(a, 'llm.model_name');
+  const responseModel = str(a, 'gen_ai.response.model', 'ai.response.model', 'llm.response.model') || (oiModel !== model ? oiModel : '');
   const endReason = str(a, 'lk.close_reason', 'gen_ai.agent.invocation.end_reason', 'session.end_reason');
 
   return {
