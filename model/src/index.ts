@@ -1,2 +1,3 @@
 export * from './dimensions';
 export * from './filters';
+export * from './query';

@@ -29,7 +29,7 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {
-  const store = new DuckDBStore(config.dataPath);
+  const store = new DuckDBStore(config.dataPath, config.runTimeoutMinutes);
   await store.open();
   const metrics = new Metrics();
   const writer = new IngestWriter(store, metrics, { maxQueuedSpans: config.maxQueuedSpans, maxBatchSpans: config.maxBatchSpans });

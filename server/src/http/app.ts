@@ -14,6 +14,7 @@ import { decodedBody, wireFormat, WireFormat } from './body';
 import { grpcCode, HttpError, toHttpError } from './errors';
 import { registerApiRoutes } from './api-routes';
 import { registerAdminRoutes } from './admin-routes';
+import { registerQueryRoutes } from './query-routes';
 
 export interface AppDeps {
   config: Config;
@@ -121,6 +122,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   registerApiRoutes(app, deps, authorize);
   registerAdminRoutes(app, deps, authorize);
+  registerQueryRoutes(app, deps, authorize);
   return app;
 }
 

@@ -11,6 +11,11 @@ export interface DerivedReplacement {
   traceId: string;
   runs: RunRow[];
   sessions: SessionRow[];
+  /**
+   * True when storage holds nothing of this trace yet (its first spans are in this batch), so there
+   * are no runs or sessions of it to replace: the store may skip deleting them.
+   */
+  newTrace?: boolean;
 }
 
 export interface CommitBatch {
@@ -74,8 +79,16 @@ export interface Counts {
   sessions: number;
 }
 
+export type Row = Record<string, unknown>;
+
 export interface Store {
   readonly engine: string;
+  /**
+   * A read-only query in the engine's SQL dialect (the query engine's dialect layer writes it).
+   * Views runs_v (effective status and duration) and steps_v (spans attributed to their run)
+   * exist on every engine.
+   */
+  read(sql: string, params?: unknown[]): Promise<Row[]>;
   /** Opens the database and applies pending schema migrations. */
   open(): Promise<void>;
   close(): Promise<void>;

@@ -10,10 +10,8 @@ import { dirname } from 'node:path';
 import { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBTimestampValue, listValue } from '@duckdb/node-api';
 import { Scope } from '../../config';
 import { EventRecord, RunRow, SessionRow, SpanRecord } from '../../domain';
-import { ApiKeyRow, CommitBatch, Counts, RunFilter, StepRow, Store } from '../store';
+import { ApiKeyRow, CommitBatch, Counts, Row, RunFilter, StepRow, Store } from '../store';
 import { MIGRATIONS } from './migrations';
-
-type Row = Record<string, unknown>;
 
 function ts(us: number): DuckDBTimestampValue {
   return new DuckDBTimestampValue(BigInt(Math.round(us)));
@@ -317,7 +315,11 @@ export class DuckDBStore implements Store {
   /** The writer connection runs one transaction at a time: callers queue on this chain. */
   private writeChain: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly path: string) {}
+  constructor(
+    private readonly path: string,
+    /** A run still running after this long reads as timed out (runs_v). */
+    private readonly runTimeoutMinutes = 15,
+  ) {}
 
   private exclusive<T>(fn: (w: DuckDBConnection) => Promise<T>): Promise<T> {
     const next = this.writeChain.then(() => fn(this.writer));
@@ -345,7 +347,39 @@ export class DuckDBStore implements Store {
     this.instance = await DuckDBInstance.create(this.path);
     this.writer = await this.instance.connect();
     this.reader = await this.instance.connect();
+    // Timestamps are stored in UTC; time zones are applied explicitly by queries.
+    for (const c of [this.writer, this.reader]) await c.run("SET TimeZone = 'UTC'");
     await this.migrate();
+    await this.createViews();
+  }
+
+  /**
+   * Views over the derived tables that depend on configuration or the clock, so they are created at
+   * start rather than migrated: runs_v reads a run still running past the deadline as timed out,
+   * with its duration up to now (or up to the deadline); steps_v attributes each span to the run
+   * of its trace that encloses it in time.
+   */
+  private async createViews(): Promise<void> {
+    const deadline = `INTERVAL (${Math.round(this.runTimeoutMinutes)}) MINUTE`;
+    await this.writer.run(`CREATE OR REPLACE VIEW runs_v AS
+      SELECT r.* EXCLUDE (status),
+        CASE WHEN r.status = 'running' AND r.start_time < now()::TIMESTAMP - ${deadline} THEN 'timed_out' ELSE r.status END AS status,
+        (epoch_ms(coalesce(r.end_time, least(now()::TIMESTAMP, r.start_time + ${deadline}))) - epoch_ms(r.start_time))::DOUBLE AS duration_ms,
+        count(*) OVER (PARTITION BY r.tenant, r.trace_id) AS runs_in_trace
+      FROM runs r`);
+    await this.writer.run(`CREATE OR REPLACE VIEW steps_v AS
+      SELECT s.*, r.run_id, r.agent AS run_agent, r.agent_version AS run_agent_version, r.status AS run_status,
+        r.environment AS run_environment, r.service AS run_service, r.channel AS run_channel,
+        r.conversation_id AS run_conversation_id, r.user_id AS run_user_id
+      FROM spans s JOIN runs_v r ON r.tenant = s.tenant AND r.trace_id = s.trace_id
+        -- Most traces hold one run; where a trace holds several (turns of a voice session), a
+        -- span belongs to the run that encloses it in time.
+        AND (r.runs_in_trace = 1 OR (s.start_time >= r.start_time AND (r.end_time IS NULL OR s.start_time <= r.end_time)))
+      WHERE s.record = 'span'`);
+  }
+
+  async read(sql: string, params: unknown[] = []): Promise<Row[]> {
+    return this.rows(this.reader, sql, params);
   }
 
   private async migrate(): Promise<void> {
@@ -399,8 +433,15 @@ export class DuckDBStore implements Store {
         a.closeSync();
       }
       if (batch.derived.length) {
+        // Only traces already stored can have runs and sessions to replace. Skipping the others
+        // matters: each DELETE scans all runs and sessions of the tenant.
         const byTenant = new Map<string, string[]>();
-        for (const d of batch.derived) byTenant.set(d.tenant, [...(byTenant.get(d.tenant) ?? []), d.traceId]);
+        for (const d of batch.derived) {
+          if (d.newTrace) continue;
+          const list = byTenant.get(d.tenant);
+          if (list) list.push(d.traceId);
+          else byTenant.set(d.tenant, [d.traceId]);
+        }
         for (const [tenant, traces] of byTenant) {
           const list = listValue(traces);
           await w.run('DELETE FROM runs WHERE tenant = $1 AND list_contains($2, trace_id)', [tenant, list]);

@@ -1,0 +1,18 @@
+/** What every capability gets: the validated query, its tenant, storage and the SQL dialect. */
+import { ResolvedQuery } from '@agent-insights/model';
+import { Store } from '../store/store';
+import { Dialect } from './dialect';
+import { FrameJson } from './frame';
+
+export interface QueryEnv {
+  store: Store;
+  dialect: Dialect;
+  tenant: string;
+  /** Epoch ms "now", fixed per request so that every query of it agrees. */
+  nowMs: number;
+}
+
+export type Capability = (q: ResolvedQuery, env: QueryEnv) => Promise<FrameJson[]>;
+
+/** A fault of the query itself (the user's), answered as that query's 400 error. */
+export class QueryError extends Error {}

@@ -1,0 +1,73 @@
+/**
+ * POST /api/v1/query: each query validated and run on its own. The answer has the JSON shape of
+ * the Go SDK's backend.QueryDataResponse, so the plugin backend passes it through unchanged:
+ * {"results": {refId: {"status", "frames"} | {"status", "error", "errorSource"}}}.
+ * An error of one query is that query's answer, never a failed request: a fault of the query
+ * (the user's) is status 400 with errorSource "plugin"; a storage failure is 500 "downstream".
+ */
+import { parseQuery, ValidationError } from '@agent-insights/model';
+import { Store } from '../store/store';
+import { CAPABILITIES } from './capabilities';
+import { QueryEnv, QueryError } from './context';
+import { duckdb } from './dialect';
+import { FrameJson } from './frame';
+
+export interface DataResponseJson {
+  status: number;
+  frames?: FrameJson[];
+  error?: string;
+  errorSource?: 'plugin' | 'downstream';
+}
+
+export interface QueryResponseJson {
+  results: Record<string, DataResponseJson>;
+}
+
+/** One query of a request: the query model's fields plus its own range, interval and time zone. */
+export interface QueryRequestItem {
+  refId?: string;
+  timeRange?: { from: number | string; to: number | string };
+  intervalMs?: number;
+  maxDataPoints?: number;
+  timezone?: string;
+  weekStart?: string;
+  [key: string]: unknown;
+}
+
+function epochMs(v: number | string | undefined, name: string): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && /^\d+$/.test(v)) return Number(v);
+  if (typeof v === 'string' && !Number.isNaN(Date.parse(v))) return Date.parse(v);
+  throw new ValidationError(`timeRange.${name}`, `must be epoch milliseconds or an ISO 8601 time, got ${JSON.stringify(v)}`);
+}
+
+export async function runQueries(store: Store, tenant: string, items: QueryRequestItem[], nowMs = Date.now()): Promise<QueryResponseJson> {
+  const env: QueryEnv = { store, dialect: duckdb, tenant, nowMs };
+  const results: Record<string, DataResponseJson> = {};
+  await Promise.all(
+    items.map(async (item, i) => {
+      const refId = typeof item.refId === 'string' && item.refId ? item.refId : String.fromCharCode(65 + (i % 26));
+      try {
+        if (!item.timeRange) throw new ValidationError('timeRange', 'is required ({from, to} in epoch milliseconds)');
+        const q = parseQuery({ ...item, refId }, {
+          range: { from: epochMs(item.timeRange.from, 'from'), to: epochMs(item.timeRange.to, 'to') },
+          intervalMs: item.intervalMs,
+          maxDataPoints: item.maxDataPoints,
+          timezone: item.timezone,
+          weekStart: item.weekStart,
+        });
+        const capability = CAPABILITIES[q.queryType];
+        if (!capability) throw new QueryError(`query type ${q.queryType} is not available on this server yet`);
+        const frames = await capability(q, env);
+        for (const f of frames) f.schema.refId = refId;
+        results[refId] = { status: 200, frames };
+      } catch (e) {
+        const userFault = e instanceof ValidationError || e instanceof QueryError;
+        results[refId] = userFault
+          ? { status: 400, error: (e as Error).message, errorSource: 'plugin' }
+          : { status: 500, error: `storage failed: ${(e as Error).message}`, errorSource: 'downstream' };
+      }
+    }),
+  );
+  return { results };
+}

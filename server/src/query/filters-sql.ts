@@ -1,0 +1,70 @@
+/**
+ * Filters of the query model as SQL conditions, for the two relations queries read:
+ * runs_v (one row per run) and steps_v (one row per span, with its run's dimensions).
+ * Values are always bound parameters, never spliced into the SQL.
+ */
+import { Dimension, Filters } from '@agent-insights/model';
+
+export class Params {
+  readonly values: unknown[] = [];
+  add(v: unknown): string {
+    this.values.push(v);
+    return `$${this.values.length}`;
+  }
+  list(vs: string[]): string {
+    return `[${vs.map((v) => this.add(v)).join(', ')}]`;
+  }
+}
+
+/** Columns of runs_v (alias r) per dimension. Tool, model and provider live on steps. */
+const RUN_COLUMNS: Partial<Record<Dimension, string>> = {
+  agent: 'r.agent',
+  agentVersion: 'r.agent_version',
+  status: 'r.status',
+  channel: 'r.channel',
+  environment: 'r.environment',
+  service: 'r.service',
+  conversation: 'r.conversation_id',
+  user: 'r.user_id',
+};
+
+/** Columns of steps_v (alias s) per dimension: the step's own, or its run's. */
+export const STEP_COLUMNS: Record<Dimension, string> = {
+  agent: 's.run_agent',
+  agentVersion: 's.run_agent_version',
+  status: 's.run_status',
+  channel: 's.run_channel',
+  environment: 's.run_environment',
+  service: 's.run_service',
+  conversation: 's.run_conversation_id',
+  user: 's.run_user_id',
+  tool: 's.tool_name',
+  model: 's.model',
+  provider: 's.provider',
+};
+
+/** Conditions on runs_v r: run dimensions directly, step dimensions as "has such a step". */
+export function runConditions(filters: Filters, p: Params): string[] {
+  const out: string[] = [];
+  const stepFilters: string[] = [];
+  for (const [dim, values] of Object.entries(filters) as [Dimension, string[]][]) {
+    if (!values?.length) continue;
+    const col = RUN_COLUMNS[dim];
+    if (col) out.push(`list_contains(${p.list(values)}, ${col})`);
+    else stepFilters.push(`list_contains(${p.list(values)}, ${STEP_COLUMNS[dim]})`);
+  }
+  if (stepFilters.length) {
+    out.push(`EXISTS (SELECT 1 FROM spans s WHERE s.tenant = r.tenant AND s.trace_id = r.trace_id AND ${stepFilters.join(' AND ')})`);
+  }
+  return out;
+}
+
+/** Conditions on steps_v s. */
+export function stepConditions(filters: Filters, p: Params): string[] {
+  const out: string[] = [];
+  for (const [dim, values] of Object.entries(filters) as [Dimension, string[]][]) {
+    if (!values?.length) continue;
+    out.push(`list_contains(${p.list(values)}, ${STEP_COLUMNS[dim]})`);
+  }
+  return out;
+}
