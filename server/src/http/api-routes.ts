@@ -3,9 +3,9 @@
  * their steps and sessions (read scope). The Grafana query API (frames) is built on the same store.
  */
 import { FastifyInstance } from 'fastify';
-import { deriveTrace, mergeRecords } from '../derive/trace';
 import { RunRow, SessionRow } from '../domain';
 import { RunFilter } from '../store/store';
+import { loadRunSpans } from '../query/run-spans';
 import { AppDeps, Authorize } from './app';
 import { HttpError } from './errors';
 import { jsonBody } from './json-body';
@@ -74,10 +74,8 @@ export function registerApiRoutes(app: FastifyInstance, deps: AppDeps, authorize
     const runId = (req.params as { runId: string }).runId;
     const [run] = await store.listRuns(principal.tenant, { runId, limit: 1 }, config.runTimeoutMinutes);
     if (!run) throw new HttpError(404, `no run "${runId}" for this tenant`);
-    // Which spans belong to the run is derivation's answer, the same as at ingest.
-    const derived = deriveTrace(run.traceId, await store.loadTrace(principal.tenant, run.traceId));
-    const records = (await store.loadTraceSteps(principal.tenant, run.traceId)).filter((s) => derived.stepRun.get(s.spanId) === runId);
-    const steps = [...mergeRecords(records).values()].sort((a, b) => a.startUs - b.startUs || a.spanId.localeCompare(b.spanId));
+    // Which spans belong to the run is derivation's answer, the same as at ingest (and as the trace view's).
+    const steps = (await loadRunSpans(store, principal.tenant, run)).map((x) => x.step);
     return { run: runView(run), steps: steps.map((s) => ({ ...s, startTime: iso(s.startUs), events: s.events.map((e) => ({ ...e, time: iso(e.timeUs) })) })) };
   });
 

@@ -15,6 +15,8 @@ import { grpcCode, HttpError, toHttpError } from './errors';
 import { registerApiRoutes } from './api-routes';
 import { registerAdminRoutes } from './admin-routes';
 import { registerQueryRoutes } from './query-routes';
+import { registerValuesRoutes } from './values-routes';
+import { registerStreamRoutes } from './stream-routes';
 
 export interface AppDeps {
   config: Config;
@@ -123,6 +125,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerApiRoutes(app, deps, authorize);
   registerAdminRoutes(app, deps, authorize);
   registerQueryRoutes(app, deps, authorize);
+  registerValuesRoutes(app, deps, authorize);
+  registerStreamRoutes(app, deps, authorize);
   return app;
 }
 

@@ -61,6 +61,7 @@ export class IngestWriter {
   private readonly cache = new Map<string, TraceFacts>();
   private cachedSpans = 0;
   private readonly cacheLimit: number;
+  private readonly commitListeners = new Set<(tenants: ReadonlySet<string>) => void>();
 
   constructor(
     private readonly store: Store,
@@ -73,6 +74,15 @@ export class IngestWriter {
   /** Learns which traces are stored already (after a restart, their spans may be retried). */
   async start(): Promise<void> {
     for (const k of await this.store.listTraceKeys()) this.known.add(traceKey(k.tenant, k.traceId));
+  }
+
+  /**
+   * Calls fn after each successful commit with the tenants whose data it changed (live streams
+   * refresh on it). Returns the function that stops the calls. A listener's failure is its own.
+   */
+  onCommit(fn: (tenants: ReadonlySet<string>) => void): () => void {
+    this.commitListeners.add(fn);
+    return () => void this.commitListeners.delete(fn);
   }
 
   get queueDepth(): number {
@@ -232,6 +242,16 @@ export class IngestWriter {
     const dups = perJob.reduce((t, r) => t + r.duplicates, 0);
     if (dups) this.metrics.duplicates.inc(dups);
     jobs.forEach((job, i) => job.resolve(perJob[i]));
+    if (newSpans.length || newEvents.length) {
+      const tenants = new Set([...touched.values()].filter((t) => t.added.length || t.addedEvents.size).map((t) => t.tenant));
+      for (const fn of this.commitListeners) {
+        try {
+          fn(tenants);
+        } catch {
+          /* a listener's failure must not fail ingest */
+        }
+      }
+    }
   }
 
   private evict(): void {

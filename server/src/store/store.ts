@@ -69,7 +69,9 @@ export interface StepRow {
   reasoning: string | null;
   system: string | null;
   attributes: string;
-  events: { timeUs: number; name: string; source: string; body: string | null }[];
+  /** Resource attributes of the span's service (JSON text). */
+  resource: string;
+  events: { timeUs: number; name: string; source: string; body: string | null; attributes: string }[];
 }
 
 export interface Counts {

@@ -507,20 +507,20 @@ export class DuckDBStore implements Store {
          epoch_us(start_time)::DOUBLE AS start_us, duration_ms, agent_name, tool_name, model, provider,
          input_tokens::DOUBLE AS input_tokens, output_tokens::DOUBLE AS output_tokens, cached_tokens::DOUBLE AS cached_tokens,
          reasoning_tokens::DOUBLE AS reasoning_tokens, cost, error_type,
-         input_content, output_content, reasoning_content, system_content, attributes
+         input_content, output_content, reasoning_content, system_content, attributes, resource
        FROM spans WHERE tenant = $1 AND trace_id = $2 ORDER BY start_time, span_id, record`,
       [tenant, traceId],
     );
     const events = await this.rows(
       this.reader,
-      `SELECT span_id, epoch_us(time)::DOUBLE AS time_us, name, source, body FROM events
+      `SELECT span_id, epoch_us(time)::DOUBLE AS time_us, name, source, body, attributes FROM events
        WHERE tenant = $1 AND trace_id = $2 ORDER BY time`,
       [tenant, traceId],
     );
     const bySpan = new Map<string, StepRow['events']>();
     for (const e of events) {
       const list = bySpan.get(s(e.span_id)) ?? [];
-      list.push({ timeUs: n(e.time_us), name: s(e.name), source: s(e.source), body: e.body === null ? null : s(e.body) });
+      list.push({ timeUs: n(e.time_us), name: s(e.name), source: s(e.source), body: e.body === null ? null : s(e.body), attributes: s(e.attributes) });
       bySpan.set(s(e.span_id), list);
     }
     return rows.map((r) => ({
@@ -547,6 +547,7 @@ export class DuckDBStore implements Store {
       reasoning: r.reasoning_content === null ? null : s(r.reasoning_content),
       system: r.system_content === null ? null : s(r.system_content),
       attributes: s(r.attributes),
+      resource: s(r.resource),
       events: bySpan.get(s(r.span_id)) ?? [],
     }));
   }
