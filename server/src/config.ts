@@ -32,6 +32,9 @@ export interface Config {
   maxQueuedSpans: number;
   maxBatchSpans: number;
   logLevel: string;
+  /** Model price table (JSON); '' is the shipped server/pricing/prices.json. */
+  pricesFile: string;
+  creditsPerUsd: number;
 }
 
 interface VarSpec {
@@ -61,6 +64,8 @@ export const CONFIG_VARS: VarSpec[] = [
   { name: 'AGENT_INSIGHTS_MAX_QUEUED_SPANS', default: '200000', meaning: 'spans waiting to be written before ingest answers 429' },
   { name: 'AGENT_INSIGHTS_MAX_BATCH_SPANS', default: '20000', meaning: 'most spans written in one transaction' },
   { name: 'AGENT_INSIGHTS_LOG_LEVEL', default: 'info', meaning: 'fatal, error, warn, info, debug' },
+  { name: 'AGENT_INSIGHTS_PRICES_FILE', default: '', meaning: 'model price table (JSON, USD per million tokens); empty uses the shipped server/pricing/prices.json, whose list prices must be checked' },
+  { name: 'AGENT_INSIGHTS_CREDITS_PER_USD', default: '100', meaning: 'credits per US dollar of LLM cost (credit figures and forecasts)' },
 ];
 
 export class ConfigError extends Error {}
@@ -80,6 +85,13 @@ function int(env: Env, name: string, min: number): number {
   if (!Number.isInteger(n) || n < min) {
     throw new ConfigError(`${name} must be an integer >= ${min}, got "${raw}"`);
   }
+  return n;
+}
+
+function positive(env: Env, name: string): number {
+  const raw = get(env, name);
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`${name} must be a number > 0, got "${raw}"`);
   return n;
 }
 
@@ -140,5 +152,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxQueuedSpans: int(env, 'AGENT_INSIGHTS_MAX_QUEUED_SPANS', 100),
     maxBatchSpans: int(env, 'AGENT_INSIGHTS_MAX_BATCH_SPANS', 1),
     logLevel: get(env, 'AGENT_INSIGHTS_LOG_LEVEL'),
+    pricesFile: get(env, 'AGENT_INSIGHTS_PRICES_FILE'),
+    creditsPerUsd: positive(env, 'AGENT_INSIGHTS_CREDITS_PER_USD'),
   };
 }

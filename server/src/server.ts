@@ -12,6 +12,7 @@ import { buildApp } from './http/app';
 import { IngestPipeline } from './ingest/pipeline';
 import { IngestWriter } from './ingest/writer';
 import { Metrics } from './observability/metrics';
+import { loadPricing } from './pricing';
 import { DuckDBStore } from './store/duckdb/duckdb-store';
 import { Store } from './store/store';
 
@@ -29,6 +30,8 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {
+  // Read before anything starts: a broken price file stops the server with its reason.
+  const pricing = loadPricing({ pricesFile: config.pricesFile, creditsPerUsd: config.creditsPerUsd });
   const store = new DuckDBStore(config.dataPath, config.runTimeoutMinutes);
   await store.open();
   const metrics = new Metrics();
@@ -38,7 +41,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const registered = await keys.registerPreshared(config.presharedKeys);
   const pipeline = new IngestPipeline(writer, new ContentPolicy(config), metrics);
   let ready = false;
-  const app = buildApp({ config, store, writer, keys, pipeline, metrics, version: VERSION, isReady: () => ready });
+  const app = buildApp({ config, store, writer, keys, pipeline, metrics, version: VERSION, isReady: () => ready, pricing });
 
   if (config.devMode) {
     app.log.warn('*** DEVELOPMENT MODE: requests without API keys are accepted as tenant "%s". Never run this in production. ***', config.tenant);
@@ -46,6 +49,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     app.log.warn('no API keys exist yet: set AGENT_INSIGHTS_ADMIN_KEY (or the other pre-shared keys) and restart, or every request will be refused');
   }
   if (registered) app.log.info('registered %d pre-shared key(s) from the environment', registered);
+  app.log.info('model prices from %s (taken on %s, %d models; check them), %d credits per USD', pricing.table.file, pricing.table.takenOn, pricing.table.models.size, pricing.creditsPerUsd);
 
   const retention = async (): Promise<void> => {
     if (config.retentionDays <= 0) return;

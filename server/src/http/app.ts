@@ -8,6 +8,7 @@ import { KeyService, Principal } from '../auth/keys';
 import { IngestPipeline } from '../ingest/pipeline';
 import { LogsResponse, RpcStatus, TraceResponse } from '../ingest/otlp/schema';
 import { Metrics } from '../observability/metrics';
+import { Pricing } from '../pricing';
 import { Store } from '../store/store';
 import { IngestWriter } from '../ingest/writer';
 import { decodedBody, wireFormat, WireFormat } from './body';
@@ -28,6 +29,8 @@ export interface AppDeps {
   version: string;
   /** False while starting or shutting down: /readyz answers 503. */
   isReady: () => boolean;
+  /** The model price table and credit rate for costs (the shipped table when absent). */
+  pricing?: Pricing;
 }
 
 declare module 'fastify' {

@@ -16,6 +16,6 @@ export function registerQueryRoutes(app: FastifyInstance, deps: AppDeps, authori
     }
     if (body.queries.length > MAX_QUERIES) throw new HttpError(400, `at most ${MAX_QUERIES} queries per request, got ${body.queries.length}`);
     const items = body.queries.map((q) => (typeof q === 'object' && q !== null ? q : {}));
-    return runQueries(deps.store, principal.tenant, items as never);
+    return runQueries(deps.store, principal.tenant, items as never, Date.now(), deps.pricing);
   });
 }

@@ -1,5 +1,6 @@
 /** What every capability gets: the validated query, its tenant, storage and the SQL dialect. */
 import { ResolvedQuery } from '@agent-insights/model';
+import { Pricing } from '../pricing';
 import { Store } from '../store/store';
 import { Dialect } from './dialect';
 import { FrameJson } from './frame';
@@ -10,6 +11,8 @@ export interface QueryEnv {
   tenant: string;
   /** Epoch ms "now", fixed per request so that every query of it agrees. */
   nowMs: number;
+  /** The model price table and credit rate (the shipped table when not given: llm-usage.ts pricingOf). */
+  pricing?: Pricing;
 }
 
 export type Capability = (q: ResolvedQuery, env: QueryEnv) => Promise<FrameJson[]>;

@@ -6,6 +6,7 @@
  * (the user's) is status 400 with errorSource "plugin"; a storage failure is 500 "downstream".
  */
 import { parseQuery, ValidationError } from '@agent-insights/model';
+import { Pricing } from '../pricing';
 import { Store } from '../store/store';
 import { CAPABILITIES } from './capabilities';
 import { QueryEnv, QueryError } from './context';
@@ -41,8 +42,8 @@ function epochMs(v: number | string | undefined, name: string): number {
   throw new ValidationError(`timeRange.${name}`, `must be epoch milliseconds or an ISO 8601 time, got ${JSON.stringify(v)}`);
 }
 
-export async function runQueries(store: Store, tenant: string, items: QueryRequestItem[], nowMs = Date.now()): Promise<QueryResponseJson> {
-  const env: QueryEnv = { store, dialect: duckdb, tenant, nowMs };
+export async function runQueries(store: Store, tenant: string, items: QueryRequestItem[], nowMs = Date.now(), pricing?: Pricing): Promise<QueryResponseJson> {
+  const env: QueryEnv = { store, dialect: duckdb, tenant, nowMs, pricing };
   const results: Record<string, DataResponseJson> = {};
   await Promise.all(
     items.map(async (item, i) => {

@@ -66,7 +66,8 @@ export const GOLDEN_QUERIES: GoldenQuery[] = [
   q('llm-tokens-week', 'llmTokens', { period: 'week' }, MONTH),
   q('llm-tokens-month', 'llmTokens', { period: 'month' }, MONTH),
   q('credit-forecast-month', 'creditForecast', { period: 'month', budget: 100 }, MONTH),
-  q('credit-forecast-week', 'creditForecast', { period: 'week', budget: 5 }, MONTH),
+  // A budget the projection crosses: budgetRunsOutAt and a warning notice in the frame's meta.
+  q('credit-forecast-week-over-budget', 'creditForecast', { period: 'week', budget: 3 }, MONTH),
   q('model-share', 'modelShare'),
   q('cost-per-conversation', 'costPerConversation'),
   // Peak-usage heatmaps in a zone that is not UTC

@@ -6,6 +6,7 @@ import { ResolvedQuery } from '@agent-insights/model';
 import { Capability, QueryEnv } from '../context';
 import { field, frame } from '../frame';
 import { Params, runConditions } from '../filters-sql';
+import { withComputedRunCost } from './llm-usage';
 
 export const RUNS_COLUMNS = `r.run_id, r.trace_id, r.agent, r.agent_version, r.status, r.environment, r.channel, r.conversation_id, r.user_id,
   epoch_ms(r.start_time)::DOUBLE AS start_ms, r.duration_ms, r.tool_calls, r.llm_calls, r.total_tokens, r.input_tokens, r.output_tokens,
@@ -22,7 +23,8 @@ export async function selectRuns(q: ResolvedQuery, env: QueryEnv, extra: { limit
 }
 
 export const runsTable: Capability = async (q, env) => {
-  const rows = await selectRuns(q, env, { limit: q.options.limit });
+  // Cost: reported by the telemetry, else computed from tokens and the price table (llm-usage.ts).
+  const rows = await withComputedRunCost(env, await selectRuns(q, env, { limit: q.options.limit }));
   const col = (k: string) => rows.map((r) => r[k]);
   return [
     frame(

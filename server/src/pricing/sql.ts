@@ -1,0 +1,52 @@
+/**
+ * Cost in SQL: resolved prices as a relation, and the per-call cost expression. The formula is
+ * the one of prices.ts (costUsd), written once more for the engine; a test holds the two together.
+ * Standard SQL only (CASE, coalesce, CAST, UNION ALL), so both engines read it unchanged.
+ */
+import { Dialect } from '../query/dialect';
+import { ModelPrice } from './prices';
+
+export interface ResolvedPrice {
+  /** The model and response model exactly as stored on spans. */
+  model: string;
+  responseModel: string;
+  price: ModelPrice;
+}
+
+const num = (n: number): string => `CAST(${Number.isFinite(n) ? n : 0} AS DOUBLE)`;
+
+/**
+ * A relation model_prices(model, response_model, input_usd, cached_usd, write_usd, output_usd),
+ * as the body of a CTE: one row per (model, response model) pair with a known price.
+ */
+export function modelPricesSql(prices: ResolvedPrice[], dialect: Dialect): string {
+  if (!prices.length) {
+    return `SELECT CAST(NULL AS VARCHAR) AS model, CAST(NULL AS VARCHAR) AS response_model, CAST(NULL AS DOUBLE) AS input_usd,
+      CAST(NULL AS DOUBLE) AS cached_usd, CAST(NULL AS DOUBLE) AS write_usd, CAST(NULL AS DOUBLE) AS output_usd WHERE 1 = 0`;
+  }
+  return prices
+    .map(
+      (r) =>
+        `SELECT ${dialect.quote(r.model)} AS model, ${dialect.quote(r.responseModel)} AS response_model, ${num(r.price.input)} AS input_usd, ` +
+        `${num(r.price.cachedInput)} AS cached_usd, ${num(r.price.cacheWrite)} AS write_usd, ${num(r.price.output)} AS output_usd`,
+    )
+    .join('\n      UNION ALL ');
+}
+
+/**
+ * USD of one call: the reported cost when the telemetry gives one, else tokens x prices, else
+ * NULL (no price, or only a total token count). `u` has input_tokens, output_tokens,
+ * cached_tokens, cache_write_tokens, reported_cost; `mp` is a model_prices row (or NULLs).
+ */
+export function callCostSql(u: string, mp: string): string {
+  const input = `coalesce(${u}.input_tokens, 0)`;
+  const cached = `coalesce(${u}.cached_tokens, 0)`;
+  const write = `coalesce(${u}.cache_write_tokens, 0)`;
+  const rest = `(${input} - ${cached} - ${write})`;
+  return `CASE
+      WHEN ${u}.reported_cost IS NOT NULL THEN ${u}.reported_cost
+      WHEN ${mp}.input_usd IS NULL OR (${u}.input_tokens IS NULL AND ${u}.output_tokens IS NULL) THEN NULL
+      ELSE ((CASE WHEN ${rest} >= 0 THEN ${rest} ELSE ${input} END) * ${mp}.input_usd + ${cached} * ${mp}.cached_usd
+        + ${write} * ${mp}.write_usd + coalesce(${u}.output_tokens, 0) * ${mp}.output_usd) / 1000000.0
+    END`;
+}

@@ -1,0 +1,102 @@
+/**
+ * Tool metrics: calls per tool (most used first), success and error rate, latency average and
+ * percentiles, the most frequent error; and a table of error types per tool.
+ * A tool call is a tool step (steps_v role 'tool'); it belongs to the range by its start; it failed
+ * when its span status is error (status_code 2). Success and error rate are over all calls of the
+ * tool and add up to 100%. Latency is the span's duration; percentiles interpolate linearly
+ * (dialect.percentile, the one definition of design.md).
+ */
+import { ResolvedQuery } from '@agent-insights/model';
+import { Capability, QueryEnv } from '../context';
+import { field, frame } from '../frame';
+import { Params, stepConditions } from '../filters-sql';
+
+const NO_TOOL_NAME = '(unnamed tool)';
+const NO_ERROR_TYPE = '(no error type)';
+
+/** The tool calls of the query as a CTE named calls(tool, failed, error_type, status_message, duration_ms, start_time). */
+function callsCte(q: ResolvedQuery, env: QueryEnv, p: Params): string {
+  const d = env.dialect;
+  const where = [
+    `s.tenant = ${p.add(env.tenant)}`,
+    `s.role = 'tool'`,
+    `s.start_time >= ${d.timestamp(q.range.from)}`,
+    `s.start_time <= ${d.timestamp(q.range.to)}`,
+    ...stepConditions(q.filters, p),
+  ];
+  return `calls AS (
+    SELECT CASE WHEN s.tool_name = '' THEN ${d.quote(NO_TOOL_NAME)} ELSE s.tool_name END AS tool,
+      s.status_code = 2 AS failed,
+      CASE WHEN s.error_type = '' THEN ${d.quote(NO_ERROR_TYPE)} ELSE s.error_type END AS error_type,
+      s.status_message, s.duration_ms, s.start_time
+    FROM steps_v s WHERE ${where.join(' AND ')})`;
+}
+
+export const toolMetrics: Capability = async (q, env) => {
+  const p = new Params();
+  const d = env.dialect;
+  const rows = await env.store.read(
+    `WITH ${callsCte(q, env, p)},
+     error_ranks AS (
+       SELECT tool, error_type, row_number() OVER (PARTITION BY tool ORDER BY count(*) DESC, max(start_time) DESC, error_type) AS rk
+       FROM calls WHERE failed GROUP BY tool, error_type)
+     SELECT c.tool, count(*) AS calls, sum(CASE WHEN c.failed THEN 1 ELSE 0 END) AS errors,
+       avg(c.duration_ms) AS avg_ms, ${d.percentile('c.duration_ms', 0.5)} AS p50, ${d.percentile('c.duration_ms', 0.95)} AS p95,
+       ${d.percentile('c.duration_ms', 0.99)} AS p99, e.error_type AS top_error
+     FROM calls c LEFT JOIN error_ranks e ON e.tool = c.tool AND e.rk = 1
+     GROUP BY c.tool, e.error_type
+     ORDER BY calls DESC, c.tool`,
+    p.values,
+  );
+  const col = (k: string) => rows.map((r) => r[k]);
+  const rate = (num: (r: Record<string, unknown>) => number) => rows.map((r) => (Number(r.calls) ? num(r) / Number(r.calls) : null));
+  const ms = { unit: 'ms', decimals: 0 };
+  return [
+    frame(
+      'tool metrics',
+      [
+        field('Tool', 'string', col('tool')),
+        field('Calls', 'int', col('calls'), { unit: 'short' }),
+        field('Errors', 'int', col('errors'), { unit: 'short' }),
+        field('Success rate', 'number', rate((r) => Number(r.calls) - Number(r.errors)), { unit: 'percentunit', min: 0, max: 1 }),
+        field('Error rate', 'number', rate((r) => Number(r.errors)), { unit: 'percentunit', min: 0, max: 1 }),
+        field('Avg latency', 'number', col('avg_ms'), { ...ms, description: 'Average duration of a call' }),
+        field('P50', 'number', col('p50'), { ...ms, description: 'Median call duration (linear interpolation)' }),
+        field('P95', 'number', col('p95'), { ...ms, description: '95th percentile of call duration (linear interpolation)' }),
+        field('P99', 'number', col('p99'), { ...ms, description: '99th percentile of call duration (linear interpolation)' }),
+        field('Top error', 'string', col('top_error'), { description: 'Most frequent error type of the failed calls' }),
+      ],
+      { preferredVisualisationType: 'table' },
+    ),
+  ];
+};
+
+export const toolErrors: Capability = async (q, env) => {
+  const p = new Params();
+  const rows = await env.store.read(
+    `WITH ${callsCte(q, env, p)},
+     failures AS (
+       SELECT tool, error_type, status_message, start_time,
+         count(*) OVER (PARTITION BY tool, error_type) AS n,
+         row_number() OVER (PARTITION BY tool, error_type ORDER BY start_time DESC) AS newest
+       FROM calls WHERE failed)
+     SELECT tool, error_type, n, ${env.dialect.epochMs('start_time')} AS last_ms, status_message
+     FROM failures WHERE newest = 1
+     ORDER BY n DESC, start_time DESC, tool, error_type`,
+    p.values,
+  );
+  const col = (k: string) => rows.map((r) => r[k]);
+  return [
+    frame(
+      'tool errors',
+      [
+        field('Tool', 'string', col('tool')),
+        field('Error type', 'string', col('error_type')),
+        field('Count', 'int', col('n'), { unit: 'short' }),
+        field('Last seen', 'time', col('last_ms')),
+        field('Last message', 'string', col('status_message'), { description: 'Status message of the newest failed call' }),
+      ],
+      { preferredVisualisationType: 'table' },
+    ),
+  ];
+};
