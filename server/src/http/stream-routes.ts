@@ -88,7 +88,7 @@ function sseSink(reply: FastifyReply): StreamSink & { closed: boolean } {
 }
 
 export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps, authorize: Authorize): void {
-  const hub = new LiveRuns(runsSnapshot(deps.store, duckdb), (listener) => deps.writer.onCommit(listener));
+  const hub = new LiveRuns(runsSnapshot(deps.store, duckdb, { pricing: deps.pricing }), (listener) => deps.writer.onCommit(listener));
   app.decorate('liveRuns', hub);
   // Open streams would keep the server from closing: end them first.
   app.addHook('preClose', async () => hub.close());

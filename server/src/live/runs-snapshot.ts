@@ -5,6 +5,7 @@
  */
 import { parseQuery } from '@agent-insights/model';
 import { runsTable } from '../query/capabilities/runs';
+import { QueryEnv } from '../query/context';
 import { Dialect } from '../query/dialect';
 import { Store } from '../store/store';
 import { SnapshotFn, StreamParams } from './runs-hub';
@@ -20,9 +21,10 @@ export function liveRunsQuery(params: StreamParams, nowMs: number) {
   );
 }
 
-export function runsSnapshot(store: Store, dialect: Dialect): SnapshotFn {
+/** `extra`: the rest of the query environment the runs query gets (e.g. the price table), so a live table equals a queried one. */
+export function runsSnapshot(store: Store, dialect: Dialect, extra: Partial<QueryEnv> = {}): SnapshotFn {
   return async (tenant, params, nowMs) => {
-    const [frame] = await runsTable(liveRunsQuery(params, nowMs), { store, dialect, tenant, nowMs });
+    const [frame] = await runsTable(liveRunsQuery(params, nowMs), { ...extra, store, dialect, tenant, nowMs });
     const status = frame.schema.fields.findIndex((f) => f.name === 'Status');
     const running = status >= 0 && frame.data.values[status].includes('running');
     return { json: JSON.stringify(frame), running };

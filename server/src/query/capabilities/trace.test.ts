@@ -73,6 +73,7 @@ describe('runTrace', () => {
     expect(tag(root, 'run.status')).toBe('completed');
     expect(tag(root, 'conversation')).toBe('c1');
     expect(tag(root, 'run.tokens.total')).toBe(360); // 100+20 + 200+40
+    expect(tag(root, 'run.cost') as number).toBeCloseTo(0.0012875, 12); // as the runs table: 0.0003875 + 0.0009 from the price table
     const llm = r[1].tags as any[];
     expect(tag(llm, 'role')).toBe('llm');
     expect(tag(llm, 'model')).toBe('gpt-4o');
@@ -82,6 +83,8 @@ describe('runTrace', () => {
     expect(tag(llm, 'output')).toContain('answer 1');
     expect(tag(llm, 'reasoning')).toBe('thinking about 1');
     expect(tag(llm, 'status')).toBe('ok');
+    expect(tag(llm, 'cost') as number).toBeCloseTo(0.0003875, 12);
+    expect(tag(llm, 'cost.source')).toBe('price table');
     const tool = r[3].tags as any[];
     expect([tag(tool, 'role'), tag(tool, 'tool'), tag(tool, 'input'), tag(tool, 'output')]).toEqual(['tool', 'lookup_order', '{"run":1}', '"ok"']);
     expect(r[1].logs).toEqual([{ timestamp: data.anchor + H + 20, name: 'gen_ai.user.message', fields: [{ key: 'event', value: 'gen_ai.user.message' }, { key: 'body', value: 'Where is my order 42?' }, { key: 'source', value: 'log' }] }]);
@@ -162,6 +165,12 @@ describe('runSteps', () => {
     expect(r[3]).toMatchObject({ Input: '{"run":1}', Output: '"ok"', Error: '' });
     // Run 4's LLM step reports its cost: $0.02.
     expect(column((await ask('runSteps', runIdOf(4))).frames[0], 'Cost')).toEqual([null, 0.02, null, null, null]);
+    // Run 1's calls report none: gpt-4o at $2.50 input, $1.25 cached, $10 output per million tokens:
+    // 50 x 2.5 + 50 x 1.25 + 20 x 10 = 387.5 and 200 x 2.5 + 40 x 10 = 900 (millionths of a dollar).
+    const costs = column(f, 'Cost') as (number | null)[];
+    expect([costs[0], costs[3], costs[4]]).toEqual([null, null, null]);
+    expect(costs[1]).toBeCloseTo(0.0003875, 12);
+    expect(costs[2]).toBeCloseTo(0.0009, 12);
     const failed = rows((await ask('runSteps', runIdOf(2))).frames[0]);
     expect(failed.map((x) => [x.Name, x.Status, x.Error])).toEqual([
       ['support-triage', 'error', 'ToolError: tool failed'],
@@ -195,7 +204,8 @@ describe('runEvents', () => {
     ]);
     expect(r[0].body).toBe('agent support-triage started');
     expect(r[1].body).toMatch(/^llm gpt-4o-mini started: input .*question 3/);
-    expect(r[2].body).toMatch(/^llm gpt-4o-mini finished in 500 ms, tokens 50 in \/ 5 out: output /);
+    // Cost from the price table: gpt-4o-mini 50 x $0.15 + 5 x $0.60 per million = $0.0000105.
+    expect(r[2].body).toMatch(/^llm gpt-4o-mini finished in 500 ms, tokens 50 in \/ 5 out, cost \$0\.0000105: output /);
     expect(r[3].body).toMatch(/^exception: .*TimeoutError/);
     expect(r[4].body).toBe('agent support-triage failed: TimeoutError: agent deadline exceeded');
     expect(r[5].body).toBe('agent support-triage ended with an error in 300000 ms');

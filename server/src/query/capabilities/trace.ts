@@ -4,6 +4,7 @@
  * - runTrace: a Grafana trace-view frame (one row per span; tags carry role, tool, model, tokens,
  *   cost, status, tool input/output and LLM messages, reasoning and system content; logs carry span
  *   events and log records joined to the span, such as gen_ai.user.message bodies and exceptions);
+ *   costs are as reported, else an LLM call's tokens at the price table (the runs table's rule);
  * - runSteps: the same spans as a flat table, content as text;
  * - runEvents: log lines, one per step start and end, per event and per error.
  * Which spans belong to the run is derivation's answer (query/run-spans.ts), as for the API.
@@ -12,6 +13,8 @@ import { Capability, QueryEnv, QueryError } from '../context';
 import { field, FieldSpec, frame, FrameJson, withNotice } from '../frame';
 import { findRun, loadRunSpans, RunSpan } from '../run-spans';
 import { Row } from '../../store/store';
+import { costUsd, lookupPrice, Pricing } from '../../pricing';
+import { pricingOf, withComputedRunCost } from './llm-usage';
 
 interface KeyValue {
   key: string;
@@ -21,13 +24,31 @@ interface KeyValue {
 interface LoadedRun {
   run: Row;
   spans: RunSpan[];
+  pricing: Pricing;
 }
 
 async function loadRun(runId: string, env: QueryEnv): Promise<LoadedRun> {
-  const run = await findRun(env.store, env.tenant, runId);
-  if (!run) throw new QueryError(`runId: no run "${runId}" for this tenant (a run id is <traceId>-<spanId>, a platform's own run id, or the trace id of a running run)`);
+  const found = await findRun(env.store, env.tenant, runId);
+  if (!found) throw new QueryError(`runId: no run "${runId}" for this tenant (a run id is <traceId>-<spanId>, a platform's own run id, or the trace id of a running run)`);
+  // The run's cost as the runs table shows it: reported, else priced from its tokens.
+  const [run] = await withComputedRunCost(env, [found]);
   const spans = await loadRunSpans(env.store, env.tenant, { runId: String(run.run_id), traceId: String(run.trace_id) });
-  return { run, spans };
+  return { run, spans, pricing: pricingOf(env) };
+}
+
+interface StepCost {
+  usd: number | null;
+  source: 'reported' | 'price table' | '';
+}
+
+/** A step's cost: as the telemetry reported it, else an LLM call's tokens at the model's price. */
+function costOf(x: RunSpan, pricing: Pricing): StepCost {
+  const s = x.step;
+  if (s.cost !== null) return { usd: s.cost, source: 'reported' };
+  if (s.role !== 'llm') return { usd: null, source: '' };
+  const price = lookupPrice(pricing.table, s.model, x.fact?.responseModel ?? '');
+  const usd = price ? costUsd(price, { inputTokens: s.inputTokens, outputTokens: s.outputTokens, cachedTokens: s.cachedTokens, cacheWriteTokens: x.fact?.cacheWriteTokens ?? null }) : null;
+  return usd === null ? { usd: null, source: '' } : { usd, source: 'price table' };
 }
 
 const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
@@ -76,7 +97,7 @@ function errorText(x: RunSpan): string {
   return [type, message].filter(Boolean).join(': ') || 'error';
 }
 
-function tagsOf(x: RunSpan, run: Row, isRoot: boolean): KeyValue[] {
+function tagsOf(x: RunSpan, run: Row, isRoot: boolean, pricing: Pricing): KeyValue[] {
   const s = x.step;
   const f = x.fact;
   const tags: KeyValue[] = [];
@@ -113,7 +134,9 @@ function tagsOf(x: RunSpan, run: Row, isRoot: boolean): KeyValue[] {
   add('tokens.cached', s.cachedTokens);
   add('tokens.reasoning', s.reasoningTokens);
   add('tokens.total', f?.totalTokens ?? null);
-  add('cost', s.cost);
+  const cost = costOf(x, pricing);
+  add('cost', cost.usd);
+  add('cost.source', cost.source);
   add('error.type', s.errorType);
   if (s.status === 'error') add('error', true);
   add('input', s.input);
@@ -154,7 +177,7 @@ function runningNotice(f: FrameJson, run: Row): FrameJson {
 }
 
 export const runTrace: Capability = async (q, env) => {
-  const { run, spans } = await loadRun(q.options.runId as string, env);
+  const { run, spans, pricing } = await loadRun(q.options.runId as string, env);
   const ids = new Set(spans.map((x) => x.step.spanId));
   const root = str(run.root_span_id);
   // A span whose parent is not part of the run (the run's agent span not arrived yet, or a caller's
@@ -170,7 +193,7 @@ export const runTrace: Capability = async (q, env) => {
     field('startTime', 'number', spans.map((x) => x.step.startUs / 1000)),
     field('duration', 'number', spans.map((x) => durationOf(x, run, env.nowMs))),
     field('logs', 'json', spans.map(logsOf)),
-    field('tags', 'json', spans.map((x) => tagsOf(x, run, x.step.spanId === root))),
+    field('tags', 'json', spans.map((x) => tagsOf(x, run, x.step.spanId === root, pricing))),
     field('kind', 'string', spans.map((x) => SPAN_KINDS[x.fact?.spanKind ?? 0] ?? 'unspecified')),
     field('statusCode', 'int', spans.map((x) => (x.step.status === 'error' ? 2 : x.fact?.statusCode === 1 ? 1 : 0))),
     field('statusMessage', 'string', spans.map((x) => x.fact?.statusMessage ?? '')),
@@ -179,7 +202,7 @@ export const runTrace: Capability = async (q, env) => {
 };
 
 export const runSteps: Capability = async (q, env) => {
-  const { run, spans } = await loadRun(q.options.runId as string, env);
+  const { run, spans, pricing } = await loadRun(q.options.runId as string, env);
   const col = <T>(fn: (x: RunSpan) => T): T[] => spans.map(fn);
   const fields: FieldSpec[] = [
     field('Step', 'int', spans.map((_x, i) => i + 1)),
@@ -190,7 +213,7 @@ export const runSteps: Capability = async (q, env) => {
     field('Duration', 'number', col((x) => durationOf(x, run, env.nowMs)), { unit: 'ms' }),
     field('Tokens in', 'int', col((x) => x.step.inputTokens), { unit: 'short' }),
     field('Tokens out', 'int', col((x) => x.step.outputTokens), { unit: 'short' }),
-    field('Cost', 'number', col((x) => x.step.cost), { unit: 'currencyUSD', decimals: 4 }),
+    field('Cost', 'number', col((x) => costOf(x, pricing).usd), { unit: 'currencyUSD', decimals: 6, description: 'As reported by the telemetry, else the LLM call\'s tokens at the model price table.' }),
     field('Error', 'string', col(errorText)),
     field('Input', 'string', col((x) => x.step.input)),
     field('Output', 'string', col((x) => x.step.output)),
@@ -232,7 +255,7 @@ function tokensText(x: RunSpan): string {
 }
 
 export const runEvents: Capability = async (q, env) => {
-  const { run, spans } = await loadRun(q.options.runId as string, env);
+  const { run, spans, pricing } = await loadRun(q.options.runId as string, env);
   const lines: Line[] = [];
   spans.forEach((x, i) => {
     const s = x.step;
@@ -254,7 +277,8 @@ export const runEvents: Capability = async (q, env) => {
       lines.push({ timeMs: endMs, order: 2, body: `${s.role} ${name} failed: ${errorText(x)}`, severity: 'error', id: `${s.spanId}:error`, labels });
     }
     const output = clip(s.output);
-    const cost = s.cost !== null ? `, cost $${s.cost}` : '';
+    const usd = costOf(x, pricing).usd;
+    const cost = usd !== null ? `, cost $${Number(usd.toPrecision(6))}` : '';
     lines.push({ timeMs: endMs, order: 3, body: `${s.role} ${name} ${s.status === 'error' ? 'ended with an error' : 'finished'} in ${Math.round(durationOf(x, run, env.nowMs))} ms${tokensText(x)}${cost}${output ? `: output ${output}` : ''}`, severity: s.status === 'error' ? 'error' : 'info', id: `${s.spanId}:end`, labels });
   });
   lines.sort((a, b) => a.timeMs - b.timeMs || a.order - b.order);
