@@ -5,6 +5,9 @@ import { runsTable } from './runs';
 import { toolErrors, toolMetrics } from './tools';
 import { costPerConversation, llmTokens, modelShare } from './llm';
 import { creditForecast } from './credit-forecast';
+import { runStats } from './stats';
+import { timeSeries } from './timeseries';
+import { heatmap } from './heatmap';
 import { runEvents, runSteps, runTrace } from './trace';
 import { sessionStats } from './sessions';
 
@@ -16,6 +19,9 @@ export const CAPABILITIES: Partial<Record<QueryType, Capability>> = {
   creditForecast,
   modelShare,
   costPerConversation,
+  runStats,
+  timeSeries,
+  heatmap,
   runTrace,
   runSteps,
   runEvents,

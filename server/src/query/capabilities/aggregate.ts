@@ -1,0 +1,193 @@
+/**
+ * One aggregate query for metrics of one source over the query's time range and filters,
+ * optionally per time bucket (a key expression on the source's time column) and per value of a
+ * dimension. Run statistics, time series and heatmaps are all this query with different keys.
+ */
+import { Dimension, DIMENSION_LABELS, Filters, Metric, ResolvedQuery } from '@agent-insights/model';
+import { QueryEnv, QueryError } from '../context';
+import { Params, runConditions, STEP_COLUMNS } from '../filters-sql';
+import { PricedUsage, pricedUsage, pricingOf } from './llm-usage';
+import { METRIC_DEFINITIONS, Source } from './metric-definitions';
+import { sessionConditions } from './sessions';
+
+interface SourceShape {
+  from: string;
+  tenant?: string;
+  time: string;
+  where: string[];
+}
+
+const SOURCES: Record<Source, SourceShape> = {
+  runs: { from: 'runs_v r', tenant: 'r.tenant', time: 'r.start_time', where: [] },
+  tools: { from: 'steps_v s', tenant: 's.tenant', time: 's.start_time', where: [`s.role = 'tool'`] },
+  // Tenant, range and filters are applied inside the llm_usage relation.
+  llm: { from: 'llm_usage u', time: 'u.t', where: [] },
+  sessions: { from: 'sessions se', tenant: 'se.tenant', time: 'se.start_time', where: [] },
+};
+
+const RUN_GROUP_COLUMNS: Partial<Record<Dimension, string>> = {
+  agent: 'r.agent',
+  agentVersion: 'r.agent_version',
+  status: 'r.status',
+  channel: 'r.channel',
+  environment: 'r.environment',
+  service: 'r.service',
+};
+
+const USAGE_GROUP_COLUMNS: Partial<Record<Dimension, string>> = {
+  agent: 'u.agent',
+  agentVersion: 'u.agent_version',
+  status: 'u.status',
+  channel: 'u.channel',
+  environment: 'u.environment',
+  service: 'u.service',
+  model: 'u.model',
+  provider: 'u.provider',
+};
+
+const SESSION_GROUP_COLUMNS: Partial<Record<Dimension, string>> = {
+  agent: 'se.agent',
+  status: 'se.status',
+  channel: 'se.channel',
+  environment: 'se.environment',
+  service: 'se.service',
+};
+
+/** Step dimensions, and the role of the steps that carry each. */
+const STEP_DIMENSIONS: Partial<Record<Dimension, { column: string; role: string }>> = {
+  tool: { column: 'tool_name', role: 'tool' },
+  model: { column: 'model', role: 'llm' },
+  provider: { column: 'provider', role: 'llm' },
+};
+
+const contains = (p: Params, values: string[], col: string) => `list_contains(${p.list(values)}, ${col})`;
+
+/**
+ * Filters on tool steps: the tool filters the step itself (calls of lookup_order); model and
+ * provider describe its run (tool calls of runs that used gpt-4o), as for run metrics.
+ */
+function toolStepFilters(filters: Filters, p: Params): string[] {
+  const out: string[] = [];
+  for (const [dim, values] of Object.entries(filters) as [Dimension, string[]][]) {
+    if (!values?.length) continue;
+    const step = STEP_DIMENSIONS[dim];
+    if (step && dim !== 'tool') {
+      out.push(`EXISTS (SELECT 1 FROM spans x WHERE x.tenant = s.tenant AND x.trace_id = s.trace_id AND x.record = 'span' AND ${contains(p, values, `x.${step.column}`)})`);
+    } else out.push(contains(p, values, STEP_COLUMNS[dim]));
+  }
+  return out;
+}
+
+/**
+ * LLM usage of the query's scope. An LLM call names no tool, so a tool filter selects the calls of
+ * runs that called the tool (tokens of runs that called lookup_order).
+ */
+async function usageOf(q: ResolvedQuery, env: QueryEnv, p: Params): Promise<PricedUsage> {
+  const { tool, ...filters } = q.filters;
+  const tenant = env.tenant;
+  return pricedUsage(env, p, {
+    filters,
+    range: q.range,
+    ...(tool?.length
+      ? { runFilter: (pp: Params, col: string) => `${col} IN (SELECT x.run_id FROM steps_v x WHERE x.tenant = ${pp.add(tenant)} AND x.role = 'tool' AND ${contains(pp, tool, 'x.tool_name')})` }
+      : {}),
+  });
+}
+
+function cannotGroup(metric: string, dim: Dimension, why: string): QueryError {
+  return new QueryError(`${metric} cannot be grouped by ${DIMENSION_LABELS[dim].toLowerCase()}: ${why}`);
+}
+
+/** The group column, and a join that provides it where the source does not carry it. */
+function groupColumn(source: Source, dim: Dimension, metric: string, tenant: () => string): { col: string; join?: string } {
+  const step = STEP_DIMENSIONS[dim];
+  switch (source) {
+    case 'runs':
+      if (RUN_GROUP_COLUMNS[dim]) return { col: RUN_GROUP_COLUMNS[dim] as string };
+      if (!step) break;
+      // A run counts once under each tool (model, provider) it used; runs without one are in no group.
+      return {
+        col: 'g.value',
+        join: `JOIN (SELECT DISTINCT s.tenant, s.run_id, s.${step.column} AS value FROM steps_v s
+          WHERE s.tenant = ${tenant()} AND s.role = '${step.role}' AND s.${step.column} <> '') g ON g.tenant = r.tenant AND g.run_id = r.run_id`,
+      };
+    case 'tools':
+      if (dim === 'model' || dim === 'provider') throw cannotGroup(metric, dim, 'tool calls have no model');
+      return { col: STEP_COLUMNS[dim] };
+    case 'llm':
+      if (USAGE_GROUP_COLUMNS[dim]) return { col: USAGE_GROUP_COLUMNS[dim] as string };
+      throw cannotGroup(metric, dim, 'tokens and cost are counted on LLM calls, which call no tool');
+    case 'sessions':
+      if (SESSION_GROUP_COLUMNS[dim]) return { col: SESSION_GROUP_COLUMNS[dim] as string };
+      throw cannotGroup(metric, dim, 'sessions do not have it');
+  }
+  throw cannotGroup(metric, dim, 'unknown dimension');
+}
+
+export interface AggregateSpec {
+  /** Metrics of one source. */
+  metrics: Metric[];
+  /** Bucket key of a row, an SQL number expression on the source's time column. */
+  key?: (timeColumn: string) => string;
+  groupBy?: Dimension;
+}
+
+export interface AggregateResult {
+  rows: AggregateRow[];
+  /** For LLM metrics: the usage relation, which knows the calls without a price. */
+  usage?: PricedUsage;
+}
+
+export interface AggregateRow {
+  key: number | null;
+  group: string | null;
+  values: (number | null)[];
+}
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+export async function aggregate(q: ResolvedQuery, env: QueryEnv, spec: AggregateSpec): Promise<AggregateResult> {
+  const defs = spec.metrics.map((m) => METRIC_DEFINITIONS[m]);
+  const source = defs[0].source;
+  if (defs.some((d) => d.source !== source)) throw new Error('aggregate: metrics of different sources');
+  const shape = SOURCES[source];
+  const { dialect } = env;
+  const p = new Params();
+  // The usage relation is a CTE whose parameters come first (and which filters by tenant itself).
+  const usage = source === 'llm' ? await usageOf(q, env, p) : undefined;
+  let tenantParam: string | undefined;
+  const tenant = () => (tenantParam ??= p.add(env.tenant));
+  const where = [...shape.where];
+  if (shape.tenant) where.push(`${shape.tenant} = ${tenant()}`, `${shape.time} >= ${dialect.timestamp(q.range.from)}`, `${shape.time} <= ${dialect.timestamp(q.range.to)}`);
+  if (source === 'runs') where.push(...runConditions(q.filters, p));
+  else if (source === 'sessions') where.push(...sessionConditions(q.filters, p));
+  else if (source === 'tools') where.push(...toolStepFilters(q.filters, p));
+
+  const keys: string[] = [];
+  const select: string[] = [];
+  let join = '';
+  if (spec.key) {
+    keys.push(spec.key(shape.time));
+    select.push(`${keys[keys.length - 1]} AS k`);
+  }
+  if (spec.groupBy) {
+    const g = groupColumn(source, spec.groupBy, spec.metrics[0], tenant);
+    if (g.join) join = g.join;
+    keys.push(g.col);
+    select.push(`${g.col} AS g`);
+  }
+  const ctx = { dialect, nowMs: env.nowMs, creditsPerUsd: pricingOf(env).creditsPerUsd };
+  defs.forEach((d, i) => select.push(`CAST(${d.sql(ctx)} AS DOUBLE) AS m${i}`));
+  const sql =
+    (usage ? `WITH ${usage.ctes}\n` : '') +
+    `SELECT ${select.join(', ')} FROM ${shape.from} ${join}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${keys.length ? ` GROUP BY ${keys.join(', ')}` : ''}`;
+  const rows = await env.store.read(sql, p.values);
+  return {
+    usage,
+    rows: rows.map((r) => ({
+      key: spec.key ? num(r.k) : null,
+      group: spec.groupBy ? String(r.g ?? '') : null,
+      values: defs.map((_, i) => num(r[`m${i}`])),
+    })),
+  };
+}
