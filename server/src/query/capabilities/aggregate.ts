@@ -78,20 +78,9 @@ function toolStepFilters(filters: Filters, p: Params): string[] {
   return out;
 }
 
-/**
- * LLM usage of the query's scope. An LLM call names no tool, so a tool filter selects the calls of
- * runs that called the tool (tokens of runs that called lookup_order).
- */
-async function usageOf(q: ResolvedQuery, env: QueryEnv, p: Params): Promise<PricedUsage> {
-  const { tool, ...filters } = q.filters;
-  const tenant = env.tenant;
-  return pricedUsage(env, p, {
-    filters,
-    range: q.range,
-    ...(tool?.length
-      ? { runFilter: (pp: Params, col: string) => `${col} IN (SELECT x.run_id FROM steps_v x WHERE x.tenant = ${pp.add(tenant)} AND x.role = 'tool' AND ${contains(pp, tool, 'x.tool_name')})` }
-      : {}),
-  });
+/** LLM usage of the query's scope (a tool filter selects the calls of runs that called the tool). */
+function usageOf(q: ResolvedQuery, env: QueryEnv, p: Params): Promise<PricedUsage> {
+  return pricedUsage(env, p, { filters: q.filters, range: q.range });
 }
 
 function cannotGroup(metric: string, dim: Dimension, why: string): QueryError {

@@ -55,13 +55,21 @@ const USAGE_PREDICATE = (a: string) => `(${a}.input_tokens IS NOT NULL OR ${a}.o
 function usageBaseSql(env: QueryEnv, p: Params, scope: UsageScope): string {
   const d = env.dialect;
   const tenant = p.add(env.tenant);
-  const steps = [`s.tenant = ${tenant}`, `s.role = 'llm'`, USAGE_PREDICATE('s'), ...stepConditions(scope.filters, p)];
+  // An LLM call names no tool: a tool filter selects the calls of runs that called the tool.
+  const { tool, ...filters } = scope.filters;
+  const steps = [`s.tenant = ${tenant}`, `s.role = 'llm'`, USAGE_PREDICATE('s'), ...stepConditions(filters, p)];
   const runs = [
     `r.tenant = ${tenant}`,
     `(r.total_tokens > 0 OR r.input_tokens > 0 OR r.output_tokens > 0 OR r.cost IS NOT NULL)`,
     `NOT EXISTS (SELECT 1 FROM steps_v x WHERE x.tenant = r.tenant AND x.run_id = r.run_id AND x.role = 'llm' AND ${USAGE_PREDICATE('x')})`,
-    ...runConditions(scope.filters, p),
+    ...runConditions(filters, p),
   ];
+  if (tool?.length) {
+    const tools = p.list(tool);
+    const calledTool = (col: string) => `${col} IN (SELECT x.run_id FROM steps_v x WHERE x.tenant = ${tenant} AND x.role = 'tool' AND list_contains(${tools}, x.tool_name))`;
+    steps.push(calledTool('s.run_id'));
+    runs.push(calledTool('r.run_id'));
+  }
   if (scope.range) {
     const from = d.timestamp(scope.range.from);
     const to = d.timestamp(scope.range.to);

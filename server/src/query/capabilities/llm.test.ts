@@ -209,3 +209,12 @@ describe('runs table cost', () => {
     expect(byAgent('native-bot')).toEqual([0.3, null]); // reported run cost; run totals without a model
   });
 });
+
+describe('a tool filter on LLM usage', () => {
+  it('selects the LLM calls of runs that called the tool (runs 1 and 2 called lookup_order)', async () => {
+    const res = await query(server.url, READ_KEY, [{ refId: 'A', queryType: 'modelShare', timeRange: { from: data.anchor, to: data.now }, filters: { tool: ['lookup_order'] } }]);
+    const byModel = Object.fromEntries(rows(res.results.A.frames[0]).map((r) => [r.Model, r.Tokens]));
+    // Run 1: 100+20 + 200+40 = 360; run 2: 150+10 = 160; both gpt-4o.
+    expect(byModel).toEqual({ 'gpt-4o': 520 });
+  });
+});
