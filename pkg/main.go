@@ -1,3 +1,5 @@
+// Command gpx_agentinsights is the Agent Insights data source's backend. Grafana starts it and
+// talks to it over the plugin protocol (go-plugin handshake, then gRPC).
 package main
 
 import (
@@ -5,19 +7,13 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend/datasource"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
+
 	"github.com/agentinsights/agentinsights/pkg/plugin"
 )
 
 func main() {
-	// Start listening to requests sent from Grafana. This call is blocking so
-	// it won't finish until Grafana shuts down the process or the plugin choose
-	// to exit by itself using os.Exit. Manage automatically manages life cycle
-	// of datasource instances. It accepts datasource instance factory as first
-	// argument. This factory will be automatically called on incoming request
-	// from Grafana to create different instances of SampleDatasource (per datasource
-	// ID). When datasource configuration changed Dispose method will be called and
-	// new datasource instance created using NewSampleDatasource factory.
-	if err := datasource.Manage("agentinsights-agentinsights-datasource", plugin.NewDatasource, datasource.ManageOpts{}); err != nil {
+	// Manage creates one instance per data source and disposes it when its settings change.
+	if err := datasource.Manage(plugin.PluginID, plugin.NewDatasource, datasource.ManageOpts{}); err != nil {
 		log.DefaultLogger.Error(err.Error())
 		os.Exit(1)
 	}
