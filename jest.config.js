@@ -20,6 +20,12 @@ module.exports = {
     '^.+\\.mjs$': swcTransform,
   },
   transformIgnorePatterns: [nodeModulesToTransform([...grafanaESModules, ...grafana13ESModules])],
+  // The query model workspace is used from its TypeScript sources (as webpack and tsc do), so tests
+  // need no prior `npm run build -w @agent-insights/model`.
+  moduleNameMapper: {
+    ...baseConfig.moduleNameMapper,
+    '^@agent-insights/model$': '<rootDir>/model/src/index.ts',
+  },
   // Plugin frontend tests live in src/ only; the server/ and model/ workspaces run their own jest.
   roots: ['<rootDir>/src'],
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/server/', '<rootDir>/model/', '<rootDir>/dist/'],

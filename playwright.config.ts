@@ -1,8 +1,5 @@
 import type { PluginOptions } from '@grafana/plugin-e2e';
 import { defineConfig, devices } from '@playwright/test';
-import { dirname } from 'node:path';
-
-const pluginE2eAuth = `${dirname(require.resolve('@grafana/plugin-e2e'))}/auth`;
 
 /**
  * Read environment variables from file.
@@ -15,6 +12,8 @@ const pluginE2eAuth = `${dirname(require.resolve('@grafana/plugin-e2e'))}/auth`;
  */
 export default defineConfig<PluginOptions>({
   testDir: './tests',
+  /* Skips every spec, with the reason, when no Grafana answers (see tests/global-setup.ts). */
+  globalSetup: './tests/global-setup.ts',
   /* Run tests in files in parallel */
   fullyParallel: true,
   /* Fail the build on CI if you accidentally left test.only in the source code. */
@@ -22,7 +21,7 @@ export default defineConfig<PluginOptions>({
   /* Retry on CI only */
   retries: process.env.CI ? 2 : 0,
   /* Reporter to use. See https://playwright.dev/docs/test-reporters */
-  reporter: 'html',
+  reporter: [['list'], ['html', { open: 'never' }]],
   /* Shared settings for all the projects below. See https://playwright.dev/docs/api/class-testoptions. */
   use: {
     /* Base URL to use in actions like `await page.goto('/')`. */
@@ -37,8 +36,7 @@ export default defineConfig<PluginOptions>({
     // 1. Login to Grafana and store the cookie on disk for use in other tests.
     {
       name: 'auth',
-      testDir: pluginE2eAuth,
-      testMatch: [/.*\.js/],
+      testMatch: [/auth\.setup\.ts$/],
     },
     // 2. Run tests in Google Chrome. Every test will start authenticated as admin user.
     {

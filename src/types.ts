@@ -1,34 +1,59 @@
-import { DataSourceJsonData } from '@grafana/data';
-import { DataQuery } from '@grafana/schema';
+/**
+ * The plugin's types. The query itself is the one query model of the `@agent-insights/model`
+ * workspace (model/src/query.ts); this file only adds what Grafana puts around it.
+ */
+import type { DataSourceJsonData } from '@grafana/data';
+import type { DataQuery, DataSourceRef } from '@grafana/schema';
+import type { AgentQuery as ModelQuery, Dimension, Filters } from '@agent-insights/model';
 
-export interface MyQuery extends DataQuery {
-  queryText?: string;
-  constant: number;
-}
+export type { Dimension, Filters, QueryType } from '@agent-insights/model';
 
-export const DEFAULT_QUERY: Partial<MyQuery> = {
-  constant: 6.5,
+/** A template variable as typed into an editor field: `$name`, `${name}`, `${name:format}`, `[[name]]`. */
+export type VariableRef = `$${string}` | `[[${string}]]`;
+
+/** Options whose editor field accepts a template variable in place of a value of the model. */
+type TemplatableOption = 'limit' | 'budget' | 'metric' | 'groupBy' | 'period' | 'heatmap' | 'heatmapMetric';
+
+/**
+ * A query as a panel stores it: the model's AgentQuery, where an option may still hold a template
+ * variable (filled by DataSource.applyTemplateVariables before the query leaves the browser), plus
+ * Grafana's own envelope fields and the dashboard time zone the data source adds to each request.
+ */
+export type AgentQuery = Omit<ModelQuery, TemplatableOption> & {
+  [K in TemplatableOption]?: ModelQuery[K] | VariableRef;
+} & {
+  /** IANA time zone for days, weeks, months and heatmaps; set by DataSource.query from the dashboard. */
+  timezone?: string;
+  key?: string;
+  datasource?: DataSourceRef | null;
 };
 
-export interface DataPoint {
-  Time: number;
-  Value: number;
+/** A dashboard variable's query: the values of one dimension, optionally narrowed by filters. */
+export interface VariableQuery extends DataQuery {
+  dimension?: Dimension;
+  filters?: Filters;
 }
 
-export interface DataSourceResponse {
-  datapoints: DataPoint[];
+/** Plain settings of a data source instance (jsonData). */
+export interface AgentInsightsOptions extends DataSourceJsonData {
+  /** The Agent Insights server, e.g. http://localhost:4318. */
+  url?: string;
 }
 
-/**
- * These are options configured for each DataSource instance
- */
-export interface MyDataSourceOptions extends DataSourceJsonData {
-  path?: string;
-}
-
-/**
- * Value that is used in the backend, but never sent over HTTP to the frontend
- */
-export interface MySecureJsonData {
+/** Secret settings (secureJsonData): written by the config editor, readable only by the backend. */
+export interface AgentInsightsSecureOptions {
+  /** An API key with the read scope. */
   apiKey?: string;
+}
+
+export const DEFAULT_SERVER_URL = 'http://localhost:4318';
+
+/** Answer of the `values` resource: the dimensions ad hoc filters can use. */
+export interface ValueKeysResponse {
+  keys: Array<{ key: string; label: string }>;
+}
+
+/** Answer of the `values/<dimension>` resource. */
+export interface ValuesResponse {
+  values: string[];
 }

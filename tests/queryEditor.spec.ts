@@ -1,28 +1,36 @@
-import { test, expect } from '@grafana/plugin-e2e';
+import { expect, test } from '@grafana/plugin-e2e';
 
-test('smoke: should render query editor', async ({ panelEditPage, readProvisionedDataSource }) => {
+import { skipWithoutGrafana } from './grafana';
+
+skipWithoutGrafana();
+
+test('a new panel shows the runs table at once', async ({ panelEditPage, readProvisionedDataSource }) => {
   const ds = await readProvisionedDataSource({ fileName: 'datasources.yml' });
   await panelEditPage.datasource.set(ds.name);
-  await expect(panelEditPage.getQueryEditorRow('A').getByRole('textbox', { name: 'Query Text' })).toBeVisible();
+  const row = panelEditPage.getQueryEditorRow('A');
+  await expect(row.getByRole('combobox', { name: 'Query type' })).toHaveValue('Runs');
+  await expect(row.getByRole('textbox', { name: 'Limit' })).toHaveValue('100');
+  await panelEditPage.setVisualization('Table');
+  await expect(panelEditPage.refreshPanel()).toBeOK();
 });
 
-test('should trigger new query when Constant field is changed', async ({
+test('picking a query type shows only its options and runs the query', async ({
   panelEditPage,
   readProvisionedDataSource,
+  page,
 }) => {
   const ds = await readProvisionedDataSource({ fileName: 'datasources.yml' });
   await panelEditPage.datasource.set(ds.name);
-  await panelEditPage.getQueryEditorRow('A').getByRole('textbox', { name: 'Query Text' }).fill('test query');
-  const queryReq = panelEditPage.waitForQueryDataRequest();
-  await panelEditPage.getQueryEditorRow('A').getByRole('spinbutton').fill('10');
-  await expect(await queryReq).toBeTruthy();
-});
-
-test('data query should return values 10 and 20', async ({ panelEditPage, readProvisionedDataSource }) => {
-  const ds = await readProvisionedDataSource({ fileName: 'datasources.yml' });
-  await panelEditPage.datasource.set(ds.name);
-  await panelEditPage.getQueryEditorRow('A').getByRole('textbox', { name: 'Query Text' }).fill('test query');
-  await panelEditPage.setVisualization('Table');
-  await expect(panelEditPage.refreshPanel()).toBeOK();
-  await expect(panelEditPage.panel.data).toContainText(['10', '20']);
+  const row = panelEditPage.getQueryEditorRow('A');
+  const queryType = row.getByRole('combobox', { name: 'Query type' });
+  await queryType.click();
+  await queryType.fill('Time series');
+  const request = panelEditPage.waitForQueryDataRequest();
+  await page
+    .getByRole('option', { name: /^Time series/ })
+    .first()
+    .click();
+  await expect(await request).toBeTruthy();
+  await expect(row.getByRole('combobox', { name: 'Metric' })).toHaveValue('Runs');
+  await expect(row.getByRole('textbox', { name: 'Limit' })).toHaveCount(0);
 });

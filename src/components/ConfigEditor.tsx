@@ -1,71 +1,80 @@
-import React, { ChangeEvent } from 'react';
-import { InlineField, Input, SecretInput } from '@grafana/ui';
+import React, { ChangeEvent, useEffect } from 'react';
 import { DataSourcePluginOptionsEditorProps } from '@grafana/data';
-import { MyDataSourceOptions, MySecureJsonData } from '../types';
+import { Field, FieldSet, Input, SecretInput } from '@grafana/ui';
 
-interface Props extends DataSourcePluginOptionsEditorProps<MyDataSourceOptions, MySecureJsonData> {}
+import { AgentInsightsOptions, AgentInsightsSecureOptions, DEFAULT_SERVER_URL } from '../types';
 
-export function ConfigEditor(props: Props) {
-  const { onOptionsChange, options } = props;
+type Props = DataSourcePluginOptionsEditorProps<AgentInsightsOptions, AgentInsightsSecureOptions>;
+
+/**
+ * The server's address (plain settings) and an API key (a secret: Grafana encrypts it and only
+ * the plugin's backend reads it; the browser only learns whether one is configured).
+ */
+export function ConfigEditor({ options, onOptionsChange }: Props) {
   const { jsonData, secureJsonFields, secureJsonData } = options;
 
-  const onPathChange = (event: ChangeEvent<HTMLInputElement>) => {
-    onOptionsChange({
-      ...options,
-      jsonData: {
-        ...jsonData,
-        path: event.target.value,
-      },
-    });
+  // A new data source starts with the server's default address.
+  useEffect(() => {
+    if (jsonData.url === undefined) {
+      onOptionsChange({ ...options, jsonData: { ...jsonData, url: DEFAULT_SERVER_URL } });
+    }
+    // Only once, for a data source that has no address yet.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  const onUrlChange = (event: ChangeEvent<HTMLInputElement>) => {
+    onOptionsChange({ ...options, jsonData: { ...jsonData, url: event.target.value } });
   };
 
-  // Secure field (only sent to the backend)
-  const onAPIKeyChange = (event: ChangeEvent<HTMLInputElement>) => {
-    onOptionsChange({
-      ...options,
-      secureJsonData: {
-        apiKey: event.target.value,
-      },
-    });
+  const onApiKeyChange = (event: ChangeEvent<HTMLInputElement>) => {
+    onOptionsChange({ ...options, secureJsonData: { ...secureJsonData, apiKey: event.target.value } });
   };
 
-  const onResetAPIKey = () => {
+  const onApiKeyReset = () => {
     onOptionsChange({
       ...options,
-      secureJsonFields: {
-        ...options.secureJsonFields,
-        apiKey: false,
-      },
-      secureJsonData: {
-        ...options.secureJsonData,
-        apiKey: '',
-      },
+      secureJsonFields: { ...secureJsonFields, apiKey: false },
+      secureJsonData: { ...secureJsonData, apiKey: '' },
     });
   };
 
   return (
-    <>
-      <InlineField label="Path" labelWidth={14} interactive tooltip={'Json field returned to frontend'}>
+    <FieldSet label="Agent Insights server">
+      <Field
+        label="Server URL"
+        description={`Where Grafana's server reaches the Agent Insights server (OTLP/HTTP port, default ${DEFAULT_SERVER_URL}).`}
+        required
+      >
         <Input
-          id="config-editor-path"
-          onChange={onPathChange}
-          value={jsonData.path}
-          placeholder="Enter the path, e.g. /api/v1"
-          width={40}
+          id="config-editor-url"
+          value={jsonData.url ?? ''}
+          placeholder={DEFAULT_SERVER_URL}
+          width={50}
+          onChange={onUrlChange}
         />
-      </InlineField>
-      <InlineField label="API Key" labelWidth={14} interactive tooltip={'Secure json field (backend only)'}>
+      </Field>
+      <Field
+        label="API key"
+        description={
+          <>
+            A key with the <code>read</code> scope, e.g. from{' '}
+            <code>npx agent-insights keys create --scopes read --name grafana</code> or{' '}
+            <code>AGENT_INSIGHTS_READ_KEY</code>. Stored encrypted; only the plugin&apos;s backend sends it, never the
+            browser.
+          </>
+        }
+        required
+      >
         <SecretInput
-          required
           id="config-editor-api-key"
-          isConfigured={secureJsonFields.apiKey}
-          value={secureJsonData?.apiKey}
-          placeholder="Enter your API key"
-          width={40}
-          onReset={onResetAPIKey}
-          onChange={onAPIKeyChange}
+          isConfigured={Boolean(secureJsonFields?.apiKey)}
+          value={secureJsonData?.apiKey ?? ''}
+          placeholder="Enter an API key with the read scope"
+          width={50}
+          onReset={onApiKeyReset}
+          onChange={onApiKeyChange}
         />
-      </InlineField>
-    </>
+      </Field>
+    </FieldSet>
   );
 }
