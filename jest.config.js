@@ -26,7 +26,9 @@ module.exports = {
     ...baseConfig.moduleNameMapper,
     '^@agent-insights/model$': '<rootDir>/model/src/index.ts',
   },
-  // Plugin frontend tests live in src/ only; the server/ and model/ workspaces run their own jest.
-  roots: ['<rootDir>/src'],
+  // Plugin frontend tests live in src/, the provisioned dashboards' checks in dashboards/; the
+  // server/ and model/ workspaces run their own jest.
+  roots: ['<rootDir>/src', '<rootDir>/dashboards'],
+  testMatch: [...baseConfig.testMatch, '<rootDir>/dashboards/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/server/', '<rootDir>/model/', '<rootDir>/dist/'],
 };

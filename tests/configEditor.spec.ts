@@ -12,7 +12,7 @@ test('the config editor asks for the server URL and an API key', async ({
   readProvisionedDataSource,
   page,
 }) => {
-  const ds = await readProvisionedDataSource({ fileName: 'datasources.yml' });
+  const ds = await readProvisionedDataSource({ fileName: 'agent-insights.yml' });
   await createDataSourceConfigPage({ type: ds.type });
   await expect(page.getByRole('textbox', { name: /Server URL/ })).toHaveValue(DEFAULT_URL);
   await expect(page.getByPlaceholder(/API key/)).toBeVisible();
@@ -24,7 +24,7 @@ test('"Save & test" succeeds with the server and a read key', async ({
   page,
 }) => {
   const ds = await readProvisionedDataSource<AgentInsightsOptions, AgentInsightsSecureOptions>({
-    fileName: 'datasources.yml',
+    fileName: 'agent-insights.yml',
   });
   const configPage = await createDataSourceConfigPage({ type: ds.type });
   await page.getByRole('textbox', { name: /Server URL/ }).fill(ds.jsonData.url ?? DEFAULT_URL);
@@ -39,7 +39,7 @@ test('"Save & test" reports a key the server refuses', async ({
   page,
 }) => {
   const ds = await readProvisionedDataSource<AgentInsightsOptions, AgentInsightsSecureOptions>({
-    fileName: 'datasources.yml',
+    fileName: 'agent-insights.yml',
   });
   const configPage = await createDataSourceConfigPage({ type: ds.type });
   await page.getByRole('textbox', { name: /Server URL/ }).fill(ds.jsonData.url ?? DEFAULT_URL);

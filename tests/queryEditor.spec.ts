@@ -5,7 +5,7 @@ import { skipWithoutGrafana } from './grafana';
 skipWithoutGrafana();
 
 test('a new panel shows the runs table at once', async ({ panelEditPage, readProvisionedDataSource }) => {
-  const ds = await readProvisionedDataSource({ fileName: 'datasources.yml' });
+  const ds = await readProvisionedDataSource({ fileName: 'agent-insights.yml' });
   await panelEditPage.datasource.set(ds.name);
   const row = panelEditPage.getQueryEditorRow('A');
   await expect(row.getByRole('combobox', { name: 'Query type' })).toHaveValue('Runs');
@@ -19,7 +19,7 @@ test('picking a query type shows only its options and runs the query', async ({
   readProvisionedDataSource,
   page,
 }) => {
-  const ds = await readProvisionedDataSource({ fileName: 'datasources.yml' });
+  const ds = await readProvisionedDataSource({ fileName: 'agent-insights.yml' });
   await panelEditPage.datasource.set(ds.name);
   const row = panelEditPage.getQueryEditorRow('A');
   const queryType = row.getByRole('combobox', { name: 'Query type' });

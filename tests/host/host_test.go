@@ -1,8 +1,9 @@
 // Package host proves the plugin backend without a Grafana binary: it builds the gpx_ executable,
 // starts it the way Grafana does (hashicorp go-plugin handshake, then gRPC with the SDK's plugin
 // protocol v2), starts a real Agent Insights server with the hand-checked dataset, and makes the
-// calls Grafana makes: CheckHealth, QueryData for every query type, CallResource for variable
-// values, and a live runs stream that sees a new run, also across a server restart.
+// calls Grafana makes: CheckHealth, QueryData for every query type and for every query of the
+// provisioned dashboards and alert rules (provisioned_test.go), CallResource for variable values,
+// and a live runs stream that sees a new run, also across a server restart.
 //
 // Run with `go test ./tests/host/...` from the repository root (part of `npm run test:backend`).
 // It needs Node.js and the root's node_modules (`npm ci`) to run the server.
@@ -204,6 +205,10 @@ func TestPluginHost(t *testing.T) {
 		if len(missing) > 0 {
 			t.Logf("query types the server does not answer yet (per-query 400, as asserted): %s", strings.Join(missing, ", "))
 		}
+	})
+
+	t.Run("Provisioned dashboards and alert rules", func(t *testing.T) {
+		testProvisionedQueries(t, ctx, host, pctx, root, ds)
 	})
 
 	t.Run("CallResource variable values", func(t *testing.T) {
