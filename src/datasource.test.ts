@@ -133,6 +133,14 @@ describe('defaults', () => {
     expect(ds.filterQuery({ refId: 'A', queryType: 'runs', hide: true })).toBe(false);
     expect(ds.filterQuery({ refId: 'A', queryType: 'runs' })).toBe(true);
   });
+
+  it('skips a run-detail query until its run is chosen', () => {
+    templateSrv.setVariables([{ name: 'run', value: '', options: [] }]);
+    expect(ds.filterQuery({ refId: 'A', queryType: 'runTrace', runId: '$run' })).toBe(false);
+    expect(ds.filterQuery({ refId: 'A', queryType: 'runSteps' })).toBe(false);
+    templateSrv.setVariables([{ name: 'run', value: 'abc-123', options: ['abc-123'] }]);
+    expect(ds.filterQuery({ refId: 'A', queryType: 'runEvents', runId: '$run' })).toBe(true);
+  });
 });
 
 describe('applyTemplateVariables', () => {

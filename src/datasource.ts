@@ -32,6 +32,9 @@ function isLiveRuns(query: AgentQuery): boolean {
   return query.queryType === 'runs' && query.live === true;
 }
 
+/** Query types that show one run and need its id. */
+const RUN_DETAIL_TYPES: readonly QueryType[] = ['runTrace', 'runSteps', 'runEvents'];
+
 export class DataSource extends DataSourceWithBackend<AgentQuery, AgentInsightsOptions> {
   constructor(instanceSettings: DataSourceInstanceSettings<AgentInsightsOptions>) {
     super(instanceSettings);
@@ -44,8 +47,16 @@ export class DataSource extends DataSourceWithBackend<AgentQuery, AgentInsightsO
     return query;
   }
 
+  /**
+   * Skips hidden queries, and run-detail queries whose run is not chosen yet (a dashboard's `$run`
+   * before a run is clicked): an empty panel, not a "runId is required" error.
+   */
   filterQuery(query: AgentQuery): boolean {
-    return !query.hide;
+    if (query.hide) return false;
+    if (RUN_DETAIL_TYPES.includes(query.queryType)) {
+      return getTemplateSrv().replace(query.runId ?? '').trim() !== '';
+    }
+    return true;
   }
 
   /**
