@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ContentPolicy } from '../../content/policy';
-import { Role, SpanRecord } from '../../domain';
+import { emptySpanRecord, Role, SpanRecord } from '../../domain';
 
 const time = z.union([
   z.number().positive().describe('epoch milliseconds'),
@@ -147,59 +147,6 @@ export function runIds(tenant: string, e: { runId: string; traceId?: string; spa
   return { traceId: (e.traceId ?? h.slice(0, 32)).toLowerCase(), spanId: h.slice(32, 48), external: e.runId };
 }
 
-function blank(tenant: string): SpanRecord {
-  return {
-    tenant,
-    traceId: '',
-    spanId: '',
-    record: 'span',
-    parentSpanId: '',
-    name: '',
-    spanKind: 0,
-    startUs: 0,
-    endUs: null,
-    statusCode: 0,
-    statusMessage: '',
-    role: 'other',
-    convention: 'native',
-    operation: '',
-    agentName: '',
-    agentVersion: '',
-    toolName: '',
-    toolCallId: '',
-    model: '',
-    responseModel: '',
-    provider: '',
-    service: '',
-    environment: '',
-    channel: '',
-    conversationId: '',
-    userId: '',
-    sessionId: '',
-    externalRunId: '',
-    inputTokens: null,
-    outputTokens: null,
-    cachedTokens: null,
-    cacheWriteTokens: null,
-    reasoningTokens: null,
-    totalTokens: null,
-    cost: null,
-    errorType: '',
-    timeoutHint: false,
-    interrupted: null,
-    latencyMs: null,
-    endReason: '',
-    turns: null,
-    interruptions: null,
-    inputContent: null,
-    outputContent: null,
-    reasoningContent: null,
-    systemContent: null,
-    attributes: '{}',
-    resource: '{}',
-  };
-}
-
 function usage(t: z.infer<typeof tokens> | undefined): Partial<SpanRecord> {
   if (!t) return {};
   const total = t.input !== undefined || t.output !== undefined ? (t.input ?? 0) + (t.output ?? 0) : null;
@@ -220,7 +167,7 @@ function attrs(policy: ContentPolicy, a: Record<string, string | number | boolea
 }
 
 export function nativeToRecord(tenant: string, e: NativeEvent, policy: ContentPolicy): SpanRecord {
-  const r = blank(tenant);
+  const r = emptySpanRecord(tenant, 'native');
   switch (e.type) {
     case 'run.started':
     case 'run.updated':
