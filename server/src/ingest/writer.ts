@@ -207,7 +207,8 @@ export class IngestWriter {
       for (const t of touched.values()) {
         if (t.added.length === 0) continue;
         const d = deriveTrace(t.traceId, [...t.facts.records, ...t.added]);
-        derived.push({ tenant: t.tenant, traceId: t.traceId, runs: d.runs, sessions: d.sessions });
+        // A trace not yet known has nothing in storage (cached traces are known): no rows to replace.
+        derived.push({ tenant: t.tenant, traceId: t.traceId, runs: d.runs, sessions: d.sessions, newTrace: !this.known.has(traceKey(t.tenant, t.traceId)) });
       }
 
       if (newSpans.length || newEvents.length) await this.store.commit({ spans: newSpans, events: newEvents, derived });
