@@ -29,7 +29,7 @@ import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { deriveTrace } from '../server/src/derive/trace';
-import { EventRecord, SpanRecord } from '../server/src/domain';
+import { emptySpanRecord, EventRecord, SpanRecord } from '../server/src/domain';
 import { DuckDBStore } from '../server/src/store/duckdb/duckdb-store';
 import { CommitBatch, DerivedReplacement } from '../server/src/store/store';
 
@@ -218,56 +218,7 @@ const json = (s: string): string => JSON.stringify(s);
 // ---------- records ----------
 
 function baseSpan(): SpanRecord {
-  return {
-    tenant: TENANT,
-    traceId: '',
-    spanId: '',
-    record: 'span',
-    parentSpanId: '',
-    name: '',
-    spanKind: 1,
-    startUs: 0,
-    endUs: null,
-    statusCode: 0,
-    statusMessage: '',
-    role: 'other',
-    convention: '',
-    operation: '',
-    agentName: '',
-    agentVersion: '',
-    toolName: '',
-    toolCallId: '',
-    model: '',
-    responseModel: '',
-    provider: '',
-    service: '',
-    environment: '',
-    channel: '',
-    conversationId: '',
-    userId: '',
-    sessionId: '',
-    externalRunId: '',
-    inputTokens: null,
-    outputTokens: null,
-    cachedTokens: null,
-    cacheWriteTokens: null,
-    reasoningTokens: null,
-    totalTokens: null,
-    cost: null,
-    errorType: '',
-    timeoutHint: false,
-    interrupted: null,
-    latencyMs: null,
-    endReason: '',
-    turns: null,
-    interruptions: null,
-    inputContent: null,
-    outputContent: null,
-    reasoningContent: null,
-    systemContent: null,
-    attributes: '{}',
-    resource: '{}',
-  };
+  return { ...emptySpanRecord(TENANT, ''), spanKind: 1 };
 }
 
 /** Prices per million tokens (input, cached input, output), for the reported costs of OpenInference agents. */
