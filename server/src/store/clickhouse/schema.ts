@@ -1,0 +1,260 @@
+/**
+ * The ClickHouse schema as SQL, generated for one database and, in cluster mode, one cluster.
+ *
+ * Every table is written as `<name>_store` and read through a view `<name>` that applies FINAL, so
+ * the query engine's SQL (written once for both engines) reads deduplicated rows under the names
+ * the DuckDB store uses, and no answer depends on background merges having happened:
+ * - spans and events are facts: ReplacingMergeTree keyed by their identity (a retried span is the
+ *   same row; FINAL shows it once even before a merge);
+ * - runs and sessions are derived per trace and replaced when a span arrives:
+ *   ReplacingMergeTree(version, is_deleted) where version is the commit time; a row of a previous
+ *   derivation that no longer exists gets a tombstone (is_deleted = 1, same sort key, higher
+ *   version), and FINAL hides it. Nothing is pre-aggregated by materialized views, which could
+ *   not retract what a late span changes.
+ * - api_keys: ReplacingMergeTree(version); revoking inserts a newer version of the key.
+ *
+ * In cluster mode each table is a Replicated* table on every node (`<name>_local`, ON CLUSTER DDL)
+ * with a Distributed table `<name>_store` over it, sharded by trace so that every version of a row
+ * lives on one shard and FINAL stays exact per shard.
+ */
+import { Column, EVENT_COLUMNS, KEY_COLUMNS, RUN_COLUMNS, SESSION_COLUMNS, SPAN_COLUMNS, STEP_COLUMNS, USAGE_COLUMNS } from './columns';
+
+export interface SchemaContext {
+  database: string;
+  /** Cluster name for ON CLUSTER DDL with Replicated and Distributed tables; '' for one server. */
+  cluster: string;
+}
+
+export interface Migration {
+  version: number;
+  description: string;
+  /** Statements, each idempotent (IF NOT EXISTS), since replicas may start at the same time. */
+  sql(ctx: SchemaContext): string[];
+}
+
+const ident = (name: string): string => {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`not a valid ClickHouse identifier: "${name}"`);
+  return name;
+};
+
+const onCluster = (ctx: SchemaContext): string => (ctx.cluster ? ` ON CLUSTER ${ident(ctx.cluster)}` : '');
+
+export interface TableSpec {
+  name: string;
+  /**
+   * Identity of a row: the columns of its sort key and partition. A derived row whose identity the
+   * next derivation of its trace no longer produces gets a tombstone with this identity.
+   */
+  key: string[];
+  /** Derived rows that can disappear when their trace is derived again (need tombstones). */
+  tombstones: boolean;
+  columns: Column[];
+  /** Extra columns after the domain's (version, is_deleted). */
+  extra: string[];
+  /** ReplacingMergeTree's arguments: '' | 'version' | 'version, is_deleted'. */
+  replacing: string;
+  partitionBy: string;
+  orderBy: string;
+  indexes: string[];
+  /** Sharding key of the Distributed table in cluster mode. */
+  shardBy: string;
+}
+
+function createTable(ctx: SchemaContext, t: TableSpec): string[] {
+  const db = ident(ctx.database);
+  const body = [...t.columns.map((col) => `${col.name} ${col.type}`), ...t.extra, ...t.indexes].join(',\n  ');
+  const tail = `${t.partitionBy ? `PARTITION BY ${t.partitionBy}\n` : ''}ORDER BY (${t.orderBy})`;
+  if (!ctx.cluster) {
+    return [`CREATE TABLE IF NOT EXISTS ${db}.${t.name}_store (\n  ${body}\n) ENGINE = ReplacingMergeTree(${t.replacing})\n${tail}`];
+  }
+  const args = [`'/clickhouse/tables/{shard}/${db}/${t.name}_local'`, `'{replica}'`, ...(t.replacing ? [t.replacing] : [])].join(', ');
+  return [
+    `CREATE TABLE IF NOT EXISTS ${db}.${t.name}_local${onCluster(ctx)} (\n  ${body}\n) ENGINE = ReplicatedReplacingMergeTree(${args})\n${tail}`,
+    `CREATE TABLE IF NOT EXISTS ${db}.${t.name}_store${onCluster(ctx)} AS ${db}.${t.name}_local ENGINE = Distributed(${ident(ctx.cluster)}, ${db}, ${t.name}_local, ${t.shardBy})`,
+  ];
+}
+
+/** The bloom filter lets a lookup of one trace (loadTrace, a run's steps) skip most granules. */
+const TRACE_INDEX = 'INDEX trace_idx trace_id TYPE bloom_filter(0.01) GRANULARITY 4';
+const VERSIONED = ['version UInt64', 'is_deleted UInt8'];
+const BY_TRACE = 'cityHash64(tenant, trace_id)';
+
+export const TABLES: TableSpec[] = [
+  {
+    name: 'spans',
+    key: ['tenant', 'start_time', 'trace_id', 'span_id', 'record'],
+    tombstones: false,
+    columns: SPAN_COLUMNS,
+    extra: [],
+    replacing: '',
+    partitionBy: 'toYYYYMM(start_time)',
+    // Tenant first (every query has it), then time by the hour (dashboards ask for time ranges),
+    // then the identity (trace, span, record): spans of one trace sit together within the hour.
+    orderBy: 'tenant, toStartOfHour(start_time), trace_id, span_id, record',
+    indexes: [TRACE_INDEX],
+    shardBy: BY_TRACE,
+  },
+  {
+    name: 'events',
+    key: ['tenant', 'time', 'trace_id', 'span_id', 'event_key'],
+    tombstones: false,
+    columns: EVENT_COLUMNS,
+    extra: [],
+    replacing: '',
+    partitionBy: 'toYYYYMM(time)',
+    orderBy: 'tenant, toStartOfHour(time), trace_id, span_id, event_key',
+    indexes: [TRACE_INDEX],
+    shardBy: BY_TRACE,
+  },
+  {
+    name: 'runs',
+    key: ['tenant', 'start_time', 'run_id'],
+    tombstones: true,
+    columns: RUN_COLUMNS,
+    extra: VERSIONED,
+    replacing: 'version, is_deleted',
+    partitionBy: 'toYYYYMM(start_time)',
+    // Newest-first run tables and time ranges read by start time.
+    orderBy: 'tenant, start_time, run_id',
+    indexes: [TRACE_INDEX, 'INDEX version_idx version TYPE minmax GRANULARITY 1'],
+    shardBy: BY_TRACE,
+  },
+  {
+    name: 'sessions',
+    key: ['tenant', 'start_time', 'session_id'],
+    tombstones: true,
+    columns: SESSION_COLUMNS,
+    extra: VERSIONED,
+    replacing: 'version, is_deleted',
+    partitionBy: 'toYYYYMM(start_time)',
+    orderBy: 'tenant, start_time, session_id',
+    indexes: [TRACE_INDEX],
+    shardBy: BY_TRACE,
+  },
+  {
+    name: 'steps',
+    key: ['tenant', 'start_time', 'trace_id', 'span_id'],
+    // A span never disappears: a step's identity stays, its new version replaces it.
+    tombstones: false,
+    columns: STEP_COLUMNS,
+    extra: VERSIONED,
+    replacing: 'version, is_deleted',
+    partitionBy: 'toYYYYMM(start_time)',
+    orderBy: 'tenant, toStartOfHour(start_time), trace_id, span_id',
+    indexes: [TRACE_INDEX],
+    shardBy: BY_TRACE,
+  },
+  {
+    name: 'usage',
+    key: ['tenant', 'bucket', 'run_id', 'model', 'response_model', 'provider', 'run_level'],
+    tombstones: true,
+    columns: USAGE_COLUMNS,
+    extra: VERSIONED,
+    replacing: 'version, is_deleted',
+    partitionBy: 'toYYYYMM(bucket)',
+    orderBy: 'tenant, bucket, run_id, model, response_model, provider, run_level',
+    indexes: [TRACE_INDEX],
+    shardBy: BY_TRACE,
+  },
+  {
+    name: 'maintenance_tasks',
+    key: ['name'],
+    tombstones: false,
+    columns: [
+      { name: 'name', type: 'String', field: 'name', kind: 'string' },
+      { name: 'part', type: 'Int32', field: 'part', kind: 'int' },
+      { name: 'parts', type: 'Int32', field: 'parts', kind: 'int' },
+    ],
+    extra: ['version UInt64'],
+    replacing: 'version',
+    partitionBy: '',
+    orderBy: 'name',
+    indexes: [],
+    shardBy: 'cityHash64(name)',
+  },
+  {
+    name: 'api_keys',
+    key: ['id'],
+    tombstones: false,
+    columns: KEY_COLUMNS,
+    extra: ['version UInt64'],
+    replacing: 'version',
+    partitionBy: '',
+    orderBy: 'id',
+    indexes: [],
+    shardBy: 'cityHash64(id)',
+  },
+];
+
+/** Views that read the deduplicated rows under the DuckDB store's table names. */
+function finalViews(ctx: SchemaContext): string[] {
+  const db = ident(ctx.database);
+  return TABLES.map((t) => {
+    const hidden = t.extra.map((e) => e.split(' ')[0]);
+    const except = hidden.length ? ` EXCEPT (${hidden.join(', ')})` : '';
+    const where = hidden.includes('is_deleted') ? ' WHERE is_deleted = 0' : '';
+    return `CREATE OR REPLACE VIEW ${db}.${t.name}${onCluster(ctx)} AS SELECT *${except} FROM ${db}.${t.name}_store FINAL${where}`;
+  });
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    description: 'spans, events, derived runs and sessions, API keys (ReplacingMergeTree, read through FINAL views)',
+    sql: (ctx) => [...TABLES.flatMap((t) => createTable(ctx, t)), ...finalViews(ctx)],
+  },
+];
+
+/** The table recording applied migrations (created before any migration runs). */
+export function migrationsTable(ctx: SchemaContext): string {
+  const db = ident(ctx.database);
+  const engine = ctx.cluster
+    ? `ReplicatedReplacingMergeTree('/clickhouse/tables/${db}/schema_migrations', '{shard}-{replica}')`
+    : 'ReplacingMergeTree';
+  return `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations${onCluster(ctx)} (version UInt32, description String, applied_at DateTime64(6, 'UTC')) ENGINE = ${engine} ORDER BY version`;
+}
+
+export function createDatabase(ctx: SchemaContext): string {
+  return `CREATE DATABASE IF NOT EXISTS ${ident(ctx.database)}${onCluster(ctx)}`;
+}
+
+/**
+ * Views that depend on configuration or the clock, created at every start (as the DuckDB store
+ * does): a run still running past the deadline reads as timed out (runs_v, and its steps and usage
+ * in steps_v and usage_v), with its duration up to now (or the deadline).
+ */
+export function startViews(ctx: SchemaContext, runTimeoutMinutes: number): string[] {
+  const db = ident(ctx.database);
+  const deadline = `INTERVAL ${Math.round(runTimeoutMinutes)} MINUTE`;
+  const effective = (status: string, start: string) => `if(${status} = 'running' AND ${start} < now64(6) - ${deadline}, 'timed_out', ${status})`;
+  return [
+    `CREATE OR REPLACE VIEW ${db}.runs_v${onCluster(ctx)} AS
+      SELECT r.* EXCEPT (status), ${effective('r.status', 'r.start_time')} AS status,
+        toFloat64(toUnixTimestamp64Milli(coalesce(r.end_time, least(now64(6), r.start_time + ${deadline}))) - toUnixTimestamp64Milli(r.start_time)) AS duration_ms
+      FROM ${db}.runs r`,
+    // Steps and usage carry their run's dimensions and start, so the run's effective status needs no join.
+    `CREATE OR REPLACE VIEW ${db}.steps_v${onCluster(ctx)} AS
+      SELECT s.* EXCEPT (run_status), ${effective('s.run_status', 's.run_start')} AS run_status FROM ${db}.steps s`,
+    `CREATE OR REPLACE VIEW ${db}.usage_v${onCluster(ctx)} AS
+      SELECT u.* EXCEPT (status), ${effective('u.status', 'u.run_start')} AS status FROM ${db}.usage u`,
+  ];
+}
+
+/** The time column of each table with data, by which retention deletes. */
+export const TIME_COLUMN: Record<string, string> = { spans: 'start_time', events: 'time', runs: 'start_time', sessions: 'start_time', steps: 'start_time', usage: 'bucket' };
+
+/** TTL statements for retention (days > 0), applied at start so a changed setting takes effect. */
+export function retentionTtl(ctx: SchemaContext, days: number): string[] {
+  const db = ident(ctx.database);
+  const target = (t: string) => (ctx.cluster ? `${t}_local` : `${t}_store`);
+  return Object.entries(TIME_COLUMN).map(([t, col]) =>
+    days > 0
+      ? `ALTER TABLE ${db}.${target(t)}${onCluster(ctx)} MODIFY TTL toDateTime(${col}) + INTERVAL ${Math.round(days)} DAY`
+      : `ALTER TABLE ${db}.${target(t)}${onCluster(ctx)} REMOVE TTL`,
+  );
+}
+
+/** Every DDL statement of a fresh schema, in order (for tests that parse cluster DDL). */
+export function allDdl(ctx: SchemaContext, runTimeoutMinutes: number, retentionDays: number): string[] {
+  return [createDatabase(ctx), migrationsTable(ctx), ...MIGRATIONS.flatMap((m) => m.sql(ctx)), ...startViews(ctx, runTimeoutMinutes), ...retentionTtl(ctx, retentionDays)];
+}
