@@ -18,6 +18,9 @@ export interface Config {
   host: string;
   port: number;
   dataPath: string;
+  storage: 'duckdb' | 'clickhouse';
+  /** Used when storage is clickhouse (docs/clickhouse.md). */
+  clickhouse: { url: string; username: string; password: string; database: string; cluster: string };
   devMode: boolean;
   tenant: string;
   presharedKeys: PresharedKey[];
@@ -48,6 +51,12 @@ export const CONFIG_VARS: VarSpec[] = [
   { name: 'AGENT_INSIGHTS_HOST', default: '0.0.0.0', meaning: 'address to listen on' },
   { name: 'AGENT_INSIGHTS_PORT', default: '4318', meaning: 'port of the one HTTP listener (OTLP/HTTP and the API)' },
   { name: 'AGENT_INSIGHTS_DATA', default: './data/agent-insights.duckdb', meaning: 'DuckDB database file' },
+  { name: 'AGENT_INSIGHTS_STORAGE', default: 'duckdb', meaning: 'duckdb (embedded, one file) or clickhouse (a ClickHouse server or cluster shared by several server replicas, docs/clickhouse.md)' },
+  { name: 'AGENT_INSIGHTS_CLICKHOUSE_URL', default: 'http://localhost:8123', meaning: "ClickHouse's HTTP interface (storage clickhouse)" },
+  { name: 'AGENT_INSIGHTS_CLICKHOUSE_USER', default: 'default', meaning: 'ClickHouse user' },
+  { name: 'AGENT_INSIGHTS_CLICKHOUSE_PASSWORD', default: '', meaning: 'ClickHouse password' },
+  { name: 'AGENT_INSIGHTS_CLICKHOUSE_DATABASE', default: 'agent_insights', meaning: 'ClickHouse database, created with its tables at start if missing' },
+  { name: 'AGENT_INSIGHTS_CLICKHOUSE_CLUSTER', default: '', meaning: 'ClickHouse cluster name: tables are created ON CLUSTER as replicated tables behind distributed ones; empty for one server' },
   { name: 'AGENT_INSIGHTS_DEV_MODE', default: 'false', meaning: 'true accepts requests without keys (tenant AGENT_INSIGHTS_TENANT); logged loudly, never for production' },
   { name: 'AGENT_INSIGHTS_TENANT', default: 'default', meaning: 'tenant of the pre-shared keys and of dev mode' },
   { name: 'AGENT_INSIGHTS_INGEST_KEY', default: '', meaning: 'pre-shared key with scope ingest, registered (hashed) at start' },
@@ -130,6 +139,15 @@ export function loadConfig(env: Env = process.env): Config {
   addKey('AGENT_INSIGHTS_READ_KEY', ['read']);
   addKey('AGENT_INSIGHTS_ADMIN_KEY', ['admin', 'read', 'ingest']);
 
+  const storage = get(env, 'AGENT_INSIGHTS_STORAGE');
+  if (storage !== 'duckdb' && storage !== 'clickhouse') throw new ConfigError(`AGENT_INSIGHTS_STORAGE must be duckdb or clickhouse, got "${storage}"`);
+  const clickhouseUrl = get(env, 'AGENT_INSIGHTS_CLICKHOUSE_URL');
+  if (!/^https?:\/\/[^/]/.test(clickhouseUrl)) throw new ConfigError(`AGENT_INSIGHTS_CLICKHOUSE_URL must be an http:// or https:// URL, got "${clickhouseUrl}"`);
+  for (const name of ['AGENT_INSIGHTS_CLICKHOUSE_DATABASE', 'AGENT_INSIGHTS_CLICKHOUSE_CLUSTER']) {
+    const value = get(env, name);
+    if (value && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new ConfigError(`${name} must be a plain identifier (letters, digits, _), got "${value}"`);
+  }
+
   const content = get(env, 'AGENT_INSIGHTS_CONTENT');
   if (content !== 'full' && content !== 'none') {
     throw new ConfigError(`AGENT_INSIGHTS_CONTENT must be full or none, got "${content}"`);
@@ -138,6 +156,14 @@ export function loadConfig(env: Env = process.env): Config {
     host: get(env, 'AGENT_INSIGHTS_HOST'),
     port: int(env, 'AGENT_INSIGHTS_PORT', 0),
     dataPath: get(env, 'AGENT_INSIGHTS_DATA'),
+    storage,
+    clickhouse: {
+      url: clickhouseUrl,
+      username: get(env, 'AGENT_INSIGHTS_CLICKHOUSE_USER'),
+      password: get(env, 'AGENT_INSIGHTS_CLICKHOUSE_PASSWORD'),
+      database: get(env, 'AGENT_INSIGHTS_CLICKHOUSE_DATABASE'),
+      cluster: get(env, 'AGENT_INSIGHTS_CLICKHOUSE_CLUSTER'),
+    },
     devMode: bool(env, 'AGENT_INSIGHTS_DEV_MODE'),
     tenant,
     presharedKeys,

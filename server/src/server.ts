@@ -13,7 +13,7 @@ import { IngestPipeline } from './ingest/pipeline';
 import { IngestWriter } from './ingest/writer';
 import { Metrics } from './observability/metrics';
 import { loadPricing } from './pricing';
-import { DuckDBStore } from './store/duckdb/duckdb-store';
+import { createStore, describeStorage } from './store';
 import { Store } from './store/store';
 
 export const VERSION: string = (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
@@ -32,7 +32,7 @@ export interface RunningServer {
 export async function startServer(config: Config): Promise<RunningServer> {
   // Read before anything starts: a broken price file stops the server with its reason.
   const pricing = loadPricing({ pricesFile: config.pricesFile, creditsPerUsd: config.creditsPerUsd });
-  const store = new DuckDBStore(config.dataPath, config.runTimeoutMinutes);
+  const store = createStore(config);
   await store.open();
   const metrics = new Metrics();
   const writer = new IngestWriter(store, metrics, { maxQueuedSpans: config.maxQueuedSpans, maxBatchSpans: config.maxBatchSpans });
@@ -66,7 +66,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-  app.log.info('Agent Insights server %s listening on %s (DuckDB %s)', VERSION, url, config.dataPath);
+  app.log.info('Agent Insights server %s listening on %s (%s)', VERSION, url, describeStorage(config));
 
   return {
     app,
