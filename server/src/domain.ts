@@ -67,6 +67,11 @@ export interface SpanRecord {
   systemContent: string | null;
   attributes: string;
   resource: string;
+  /**
+   * The stored duration, when the record was read back from storage: it was computed from the
+   * exact end - start, which the stored microsecond timestamps may round. Absent on fresh records.
+   */
+  durationMs?: number | null;
 }
 
 /** A span event or a log record joined to its span (content that arrives as logs, exceptions). */
@@ -112,6 +117,14 @@ export interface RunRow {
   errorMessage: string;
   models: string;
   spanCount: number;
+  /** How many runs the run's trace holds (derivation knows all of them at once). */
+  runsInTrace: number;
+  /**
+   * Earliest and latest start of any record of the run's trace: reading the trace's spans with
+   * start_time in this range lets the engine skip storage blocks (spans arrive roughly in time order).
+   */
+  traceStartUs: number;
+  traceEndUs: number;
 }
 
 export interface SessionRow {
@@ -134,6 +147,93 @@ export interface SessionRow {
   avgLatencyMs: number | null;
   endReason: string;
   cost: number | null;
+}
+
+/**
+ * A step: one OTLP span record (record 'span') with the run derivation attributes it to and that
+ * run's dimensions, and the span's metric columns (no content). Derived per trace, like runs.
+ */
+export interface StepFact {
+  tenant: string;
+  traceId: string;
+  spanId: string;
+  runId: string;
+  runAgent: string;
+  runAgentVersion: string;
+  /** The run's stored status; the deadline rule (running -> timed_out) applies at query time. */
+  runStatus: RunStatus;
+  runStartUs: number;
+  runEnvironment: string;
+  runService: string;
+  runChannel: Channel;
+  runConversationId: string;
+  runUserId: string;
+  parentSpanId: string;
+  role: Role;
+  name: string;
+  toolName: string;
+  model: string;
+  responseModel: string;
+  provider: string;
+  statusCode: number;
+  statusMessage: string;
+  errorType: string;
+  startUs: number;
+  durationMs: number | null;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  cachedTokens: number | null;
+  cacheWriteTokens: number | null;
+  reasoningTokens: number | null;
+  totalTokens: number | null;
+  cost: number | null;
+}
+
+/**
+ * LLM usage of one run, summed per (15-minute UTC bucket of the call's start, model, response
+ * model, provider). Cost stays exact under this sum because calls are split by how they are
+ * costed: calls with a reported cost (summed), calls priced from tokens (their price-independent
+ * token sums, so cost = sums x price for any price table) and unpriceable calls (no input/output
+ * split: calls - reportedCalls - pricedCalls). A run whose LLM steps report no usage has one
+ * run-level row with the run's own totals (at the run's start).
+ */
+export interface UsageRow {
+  tenant: string;
+  traceId: string;
+  runId: string;
+  agent: string;
+  agentVersion: string;
+  status: RunStatus;
+  runStartUs: number;
+  channel: Channel;
+  environment: string;
+  service: string;
+  conversationId: string;
+  userId: string;
+  /** Start of the 15-minute UTC bucket holding the calls' starts. */
+  bucketUs: number;
+  /** The run's own totals rather than LLM steps (its time is the run's start). */
+  runLevel: boolean;
+  model: string;
+  responseModel: string;
+  provider: string;
+  calls: number;
+  /** Token sums; null when no call of the row reported that figure. */
+  inputTokens: number | null;
+  outputTokens: number | null;
+  cachedTokens: number | null;
+  cacheWriteTokens: number | null;
+  reasoningTokens: number | null;
+  totalTokens: number;
+  reportedCalls: number;
+  /** Sum of the reported costs (null without reported calls). */
+  reportedCost: number | null;
+  pricedCalls: number;
+  /** Input tokens billed at the input price: input - cached - cache write, or input if that is negative (prices.ts costUsd). */
+  billableInput: number;
+  pricedCached: number;
+  pricedCacheWrite: number;
+  pricedOutput: number;
 }
 
 /** A span record with every field empty, for code that builds records field by field. */

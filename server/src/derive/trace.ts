@@ -11,13 +11,18 @@
  *   agent span comes last.
  * - Voice/video session spans are sessions, not runs; their turns are counted on the session.
  */
-import { Channel, Role, RunRow, RunStatus, SessionRow, SpanRecord } from '../domain';
+import { Channel, Role, RunRow, RunStatus, SessionRow, SpanRecord, StepFact, UsageRow } from '../domain';
+import { deriveSteps, deriveUsage } from './steps-usage';
 
 export interface DerivedTrace {
   runs: RunRow[];
   sessions: SessionRow[];
   /** Which run each span belongs to (span id to run id); spans of no run are absent. */
   stepRun: Map<string, string>;
+  /** Every OTLP span record of the trace with its run (steps-usage.ts). */
+  steps: StepFact[];
+  /** LLM usage of the trace's runs per 15-minute bucket and model (steps-usage.ts). */
+  usage: UsageRow[];
 }
 
 const RECORD_RANK: Record<string, number> = { span: 4, finished: 3, updated: 2, started: 1 };
@@ -152,6 +157,10 @@ function buildRun(traceId: string, root: SpanRecord | null, members: SpanRecord[
     errorMessage: root && root.statusCode === 2 ? root.statusMessage : '',
     models: [...new Set(llm.map((s) => s.model).filter(Boolean))].sort().join(', '),
     spanCount: members.length,
+    // Filled in by deriveTrace, which sees all runs and records of the trace.
+    runsInTrace: 1,
+    traceStartUs: start,
+    traceEndUs: start,
   };
 }
 
@@ -186,7 +195,8 @@ function buildSession(traceId: string, root: SpanRecord | null, members: SpanRec
   };
 }
 
-export function deriveTrace(traceId: string, records: Iterable<SpanRecord>): DerivedTrace {
+export function deriveTrace(traceId: string, input: Iterable<SpanRecord>): DerivedTrace {
+  const records = [...input];
   const spans = mergeRecords(records);
   const runGroups = new Map<string, { root: SpanRecord | null; members: SpanRecord[] }>();
   const sessionGroups = new Map<string, { root: SpanRecord | null; members: SpanRecord[] }>();
@@ -216,6 +226,14 @@ export function deriveTrace(traceId: string, records: Iterable<SpanRecord>): Der
     runs.push(run);
     for (const m of g.members) stepRun.set(m.spanId, run.runId);
   }
+  let traceStartUs = Infinity;
+  let traceEndUs = -Infinity;
+  for (const r of records) {
+    if (r.startUs < traceStartUs) traceStartUs = r.startUs;
+    if (r.startUs > traceEndUs) traceEndUs = r.startUs;
+  }
+  for (const run of runs) Object.assign(run, { runsInTrace: runs.length, traceStartUs, traceEndUs });
   const sessions = [...sessionGroups.values()].map((g) => buildSession(traceId, g.root, g.members));
-  return { runs, sessions, stepRun };
+  const steps = deriveSteps(records, runs, stepRun);
+  return { runs, sessions, stepRun, steps, usage: deriveUsage(records, runs, steps) };
 }

@@ -208,7 +208,7 @@ export class IngestWriter {
         if (t.added.length === 0) continue;
         const d = deriveTrace(t.traceId, [...t.facts.records, ...t.added]);
         // A trace not yet known has nothing in storage (cached traces are known): no rows to replace.
-        derived.push({ tenant: t.tenant, traceId: t.traceId, runs: d.runs, sessions: d.sessions, newTrace: !this.known.has(traceKey(t.tenant, t.traceId)) });
+        derived.push({ tenant: t.tenant, traceId: t.traceId, runs: d.runs, sessions: d.sessions, steps: d.steps, usage: d.usage, newTrace: !this.known.has(traceKey(t.tenant, t.traceId)) });
       }
 
       if (newSpans.length || newEvents.length) await this.store.commit({ spans: newSpans, events: newEvents, derived });

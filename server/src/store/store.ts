@@ -2,15 +2,17 @@
  * The storage interface. DuckDB implements it now; ClickHouse joins later (issue 6). The ingest
  * writer and the API depend on this interface only.
  */
-import { EventRecord, RunRow, SessionRow, SpanRecord } from '../domain';
+import { EventRecord, RunRow, SessionRow, SpanRecord, StepFact, UsageRow } from '../domain';
 import { Scope } from '../config';
 
-/** Runs and sessions of one trace, derived again from all its spans. */
+/** Runs, sessions, steps and LLM usage of one trace, derived again from all its spans (deriveTrace). */
 export interface DerivedReplacement {
   tenant: string;
   traceId: string;
   runs: RunRow[];
   sessions: SessionRow[];
+  steps: StepFact[];
+  usage: UsageRow[];
   /**
    * True when storage holds nothing of this trace yet (its first spans are in this batch), so there
    * are no runs or sessions of it to replace: the store may skip deleting them.
@@ -22,6 +24,12 @@ export interface CommitBatch {
   spans: SpanRecord[];
   events: EventRecord[];
   derived: DerivedReplacement[];
+}
+
+/** Start times (µs) between which every record of a trace lies. */
+export interface TraceWindow {
+  fromUs: number;
+  toUs: number;
 }
 
 export interface ApiKeyRow {
@@ -87,8 +95,8 @@ export interface Store {
   readonly engine: string;
   /**
    * A read-only query in the engine's SQL dialect (the query engine's dialect layer writes it).
-   * Views runs_v (effective status and duration) and steps_v (spans attributed to their run)
-   * exist on every engine.
+   * Views runs_v (effective status and duration), steps_v (steps with their run's effective
+   * status) and usage_v (LLM usage with its run's effective status) exist on every engine.
    */
   read(sql: string, params?: unknown[]): Promise<Row[]>;
   /** Opens the database and applies pending schema migrations. */
@@ -98,17 +106,31 @@ export interface Store {
 
   /** Writes one batch in one transaction; resolves once it is durable. */
   commit(batch: CommitBatch): Promise<void>;
-  /** Every stored record of one trace, without content (what derivation needs). */
-  loadTrace(tenant: string, traceId: string): Promise<SpanRecord[]>;
+  /**
+   * Every stored record of one trace, without content (what derivation needs). `window` (the
+   * trace's first and last record start, as stored on its runs) only lets the engine skip
+   * storage blocks: every record of the trace lies within it.
+   */
+  loadTrace(tenant: string, traceId: string, window?: TraceWindow): Promise<SpanRecord[]>;
   /** Event keys already stored for a trace, for deduplicating events. */
   loadEventKeys(tenant: string, traceId: string): Promise<string[]>;
+  /**
+   * Re-derivation of stored traces (after a schema change added derived tables): the stored
+   * records of one part of all traces (parts split by a hash of tenant and trace id), ordered by
+   * tenant and trace id, without content.
+   */
+  loadFactsPart(part: number, parts: number): Promise<SpanRecord[]>;
+  /** Progress of a pending re-derivation of every trace: null when none is pending. */
+  rederivation(): Promise<{ part: number; parts: number } | null>;
+  /** Records that parts [0, part) are re-derived; part >= parts ends the task. */
+  setRederivation(part: number, parts: number): Promise<void>;
   /** Every (tenant, trace id) stored, so the writer knows which traces are new. */
   listTraceKeys(): Promise<{ tenant: string; traceId: string }[]>;
 
   listRuns(tenant: string, filter: RunFilter, runTimeoutMinutes: number): Promise<RunRow[]>;
   listSessions(tenant: string, filter: RunFilter): Promise<SessionRow[]>;
   /** The trace's spans with content and events; run assignment is the caller's (derivation). */
-  loadTraceSteps(tenant: string, traceId: string): Promise<StepRow[]>;
+  loadTraceSteps(tenant: string, traceId: string, window?: TraceWindow): Promise<StepRow[]>;
   counts(tenant: string): Promise<Counts>;
 
   /** Deletes everything of the traces that touch one conversation or one user; returns spans deleted. */

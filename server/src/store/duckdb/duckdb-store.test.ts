@@ -49,8 +49,8 @@ it('retention deletes spans, runs and events older than the cutoff and keeps the
     spans: [old.rec, fresh.rec],
     events: [],
     derived: [
-      { tenant: 'acme', traceId: old.rec.traceId, runs: old.derived.runs, sessions: [] },
-      { tenant: 'acme', traceId: fresh.rec.traceId, runs: fresh.derived.runs, sessions: [] },
+      { tenant: 'acme', traceId: old.rec.traceId, runs: old.derived.runs, sessions: [], steps: old.derived.steps, usage: old.derived.usage },
+      { tenant: 'acme', traceId: fresh.rec.traceId, runs: fresh.derived.runs, sessions: [], steps: fresh.derived.steps, usage: fresh.derived.usage },
     ],
   });
   expect(await store.counts('acme')).toMatchObject({ spans: 2, runs: 2 });

@@ -9,8 +9,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBTimestampValue, listValue } from '@duckdb/node-api';
 import { Scope } from '../../config';
-import { EventRecord, RunRow, SessionRow, SpanRecord } from '../../domain';
-import { ApiKeyRow, CommitBatch, Counts, Row, RunFilter, StepRow, Store } from '../store';
+import { EventRecord, RunRow, SessionRow, SpanRecord, StepFact, UsageRow } from '../../domain';
+import { rederiveStored } from '../../derive/rederive';
+import { ApiKeyRow, CommitBatch, Counts, DerivedReplacement, Row, RunFilter, StepRow, Store, TraceWindow } from '../store';
 import { MIGRATIONS } from './migrations';
 
 function ts(us: number): DuckDBTimestampValue {
@@ -132,7 +133,107 @@ function appendRun(a: DuckDBAppender, r: RunRow): void {
   v(a, 'varchar', r.errorMessage);
   v(a, 'varchar', r.models);
   v(a, 'int', r.spanCount);
+  v(a, 'int', r.runsInTrace);
+  v(a, 'ts', r.traceStartUs);
+  v(a, 'ts', r.traceEndUs);
   a.endRow();
+}
+
+function appendStep(a: DuckDBAppender, x: StepFact): void {
+  v(a, 'varchar', x.tenant);
+  v(a, 'varchar', x.traceId);
+  v(a, 'varchar', x.spanId);
+  v(a, 'varchar', x.runId);
+  v(a, 'varchar', x.runAgent);
+  v(a, 'varchar', x.runAgentVersion);
+  v(a, 'varchar', x.runStatus);
+  v(a, 'ts', x.runStartUs);
+  v(a, 'varchar', x.runEnvironment);
+  v(a, 'varchar', x.runService);
+  v(a, 'varchar', x.runChannel);
+  v(a, 'varchar', x.runConversationId);
+  v(a, 'varchar', x.runUserId);
+  v(a, 'varchar', x.parentSpanId);
+  v(a, 'varchar', x.role);
+  v(a, 'varchar', x.name);
+  v(a, 'varchar', x.toolName);
+  v(a, 'varchar', x.model);
+  v(a, 'varchar', x.responseModel);
+  v(a, 'varchar', x.provider);
+  v(a, 'tinyint', x.statusCode);
+  v(a, 'varchar', x.statusMessage);
+  v(a, 'varchar', x.errorType);
+  v(a, 'ts', x.startUs);
+  v(a, 'double', x.durationMs);
+  v(a, 'bigint', x.inputTokens);
+  v(a, 'bigint', x.outputTokens);
+  v(a, 'bigint', x.cachedTokens);
+  v(a, 'bigint', x.cacheWriteTokens);
+  v(a, 'bigint', x.reasoningTokens);
+  v(a, 'bigint', x.totalTokens);
+  v(a, 'double', x.cost);
+  a.endRow();
+}
+
+function appendUsage(a: DuckDBAppender, u: UsageRow): void {
+  v(a, 'varchar', u.tenant);
+  v(a, 'varchar', u.traceId);
+  v(a, 'varchar', u.runId);
+  v(a, 'varchar', u.agent);
+  v(a, 'varchar', u.agentVersion);
+  v(a, 'varchar', u.status);
+  v(a, 'ts', u.runStartUs);
+  v(a, 'varchar', u.channel);
+  v(a, 'varchar', u.environment);
+  v(a, 'varchar', u.service);
+  v(a, 'varchar', u.conversationId);
+  v(a, 'varchar', u.userId);
+  v(a, 'ts', u.bucketUs);
+  v(a, 'bool', u.runLevel);
+  v(a, 'varchar', u.model);
+  v(a, 'varchar', u.responseModel);
+  v(a, 'varchar', u.provider);
+  v(a, 'int', u.calls);
+  v(a, 'bigint', u.inputTokens);
+  v(a, 'bigint', u.outputTokens);
+  v(a, 'bigint', u.cachedTokens);
+  v(a, 'bigint', u.cacheWriteTokens);
+  v(a, 'bigint', u.reasoningTokens);
+  v(a, 'bigint', u.totalTokens);
+  v(a, 'int', u.reportedCalls);
+  v(a, 'double', u.reportedCost);
+  v(a, 'int', u.pricedCalls);
+  v(a, 'bigint', u.billableInput);
+  v(a, 'bigint', u.pricedCached);
+  v(a, 'bigint', u.pricedCacheWrite);
+  v(a, 'bigint', u.pricedOutput);
+  a.endRow();
+}
+
+/** Tables derived per trace, replaced whole when a trace is derived again. */
+const DERIVED_TABLES = [
+  { table: 'runs', time: 'start_time' },
+  { table: 'sessions', time: 'start_time' },
+  { table: 'steps', time: 'start_time' },
+  { table: 'usage', time: 'bucket' },
+];
+
+/**
+ * The start-time range that holds every derived row of the given traces, or null when unknown.
+ * A trace derived again has all its earlier records and maybe more, so its stored rows (steps at
+ * their start, runs and sessions at a member's start, usage in the bucket of a member's start)
+ * lie within the new derivation's trace window, which the engine uses to skip storage blocks.
+ */
+function replacedWindow(list: DerivedReplacement[]): TraceWindow | null {
+  let fromUs = Infinity;
+  let toUs = -Infinity;
+  for (const d of list) {
+    if (!d.runs.length) return null;
+    fromUs = Math.min(fromUs, d.runs[0].traceStartUs);
+    toUs = Math.max(toUs, d.runs[0].traceEndUs);
+  }
+  // Usage rows are keyed by the 15-minute bucket of a start: reach back to its bucket.
+  return list.length ? { fromUs: Math.floor(fromUs / 900_000_000) * 900_000_000 - 1, toUs: toUs + 1 } : null;
 }
 
 function appendSession(a: DuckDBAppender, s: SessionRow): void {
@@ -168,7 +269,7 @@ const FACT_COLUMNS = `tenant, trace_id, span_id, record, parent_span_id, name, s
   service, environment, channel, conversation_id, user_id, session_id, external_run_id,
   input_tokens::DOUBLE AS input_tokens, output_tokens::DOUBLE AS output_tokens, cached_tokens::DOUBLE AS cached_tokens,
   cache_write_tokens::DOUBLE AS cache_write_tokens, reasoning_tokens::DOUBLE AS reasoning_tokens, total_tokens::DOUBLE AS total_tokens,
-  cost, error_type, timeout_hint, interrupted, latency_ms, end_reason, turns, interruptions`;
+  cost, error_type, timeout_hint, interrupted, latency_ms, end_reason, turns, interruptions, duration_ms`;
 
 function factFromRow(r: Row): SpanRecord {
   return {
@@ -220,6 +321,7 @@ function factFromRow(r: Row): SpanRecord {
     systemContent: null,
     attributes: '{}',
     resource: '{}',
+    durationMs: nn(r.duration_ms),
   };
 }
 
@@ -251,6 +353,9 @@ function runFromRow(r: Row): RunRow {
     errorMessage: s(r.error_message),
     models: s(r.models),
     spanCount: n(r.span_count),
+    runsInTrace: n(r.runs_in_trace ?? 1),
+    traceStartUs: n(r.trace_start_us ?? r.start_us),
+    traceEndUs: n(r.trace_end_us ?? r.start_us),
   };
 }
 
@@ -310,7 +415,11 @@ export class DuckDBStore implements Store {
   readonly engine = 'duckdb';
   private instance!: DuckDBInstance;
   private writer!: DuckDBConnection;
-  private reader!: DuckDBConnection;
+  /**
+   * A few reader connections: a slow panel occupies one while the others (and the live stream)
+   * go on. A read goes to the connection with the fewest reads in flight.
+   */
+  private readers: { conn: DuckDBConnection; busy: number }[] = [];
 
   /** The writer connection runs one transaction at a time: callers queue on this chain. */
   private writeChain: Promise<unknown> = Promise.resolve();
@@ -319,6 +428,9 @@ export class DuckDBStore implements Store {
     private readonly path: string,
     /** A run still running after this long reads as timed out (runs_v). */
     private readonly runTimeoutMinutes = 15,
+    private readonly readerCount = 3,
+    /** Progress of a re-derivation after a schema migration. */
+    private readonly log: (message: string) => void = (m) => console.log(m),
   ) {}
 
   private exclusive<T>(fn: (w: DuckDBConnection) => Promise<T>): Promise<T> {
@@ -346,40 +458,48 @@ export class DuckDBStore implements Store {
     if (this.path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true });
     this.instance = await DuckDBInstance.create(this.path);
     this.writer = await this.instance.connect();
-    this.reader = await this.instance.connect();
+    for (let i = 0; i < Math.max(1, this.readerCount); i++) this.readers.push({ conn: await this.instance.connect(), busy: 0 });
     // Timestamps are stored in UTC; time zones are applied explicitly by queries.
-    for (const c of [this.writer, this.reader]) await c.run("SET TimeZone = 'UTC'");
+    for (const c of [this.writer, ...this.readers.map((r) => r.conn)]) await c.run("SET TimeZone = 'UTC'");
     await this.migrate();
     await this.createViews();
+    // Migration 2 added derived tables that only derivation can fill: derive every stored trace again.
+    await rederiveStored(this, this.log);
   }
 
   /**
    * Views over the derived tables that depend on configuration or the clock, so they are created at
    * start rather than migrated: runs_v reads a run still running past the deadline as timed out,
-   * with its duration up to now (or up to the deadline); steps_v attributes each span to the run
-   * of its trace that encloses it in time.
+   * with its duration up to now (or up to the deadline); steps_v and usage_v carry their run's
+   * status by the same rule.
    */
   private async createViews(): Promise<void> {
     const deadline = `INTERVAL (${Math.round(this.runTimeoutMinutes)}) MINUTE`;
+    const status = (col: string, start: string) =>
+      `CASE WHEN ${col} = 'running' AND ${start} < now()::TIMESTAMP - ${deadline} THEN 'timed_out' ELSE ${col} END`;
     await this.writer.run(`CREATE OR REPLACE VIEW runs_v AS
-      SELECT r.* EXCLUDE (status),
-        CASE WHEN r.status = 'running' AND r.start_time < now()::TIMESTAMP - ${deadline} THEN 'timed_out' ELSE r.status END AS status,
+      SELECT r.* EXCLUDE (status, runs_in_trace),
+        ${status('r.status', 'r.start_time')} AS status,
         (epoch_ms(coalesce(r.end_time, least(now()::TIMESTAMP, r.start_time + ${deadline}))) - epoch_ms(r.start_time))::DOUBLE AS duration_ms,
-        count(*) OVER (PARTITION BY r.tenant, r.trace_id) AS runs_in_trace
+        coalesce(r.runs_in_trace, 1) AS runs_in_trace
       FROM runs r`);
+    // Steps are attributed to their run by derivation (derive/steps-usage.ts), stored per trace.
     await this.writer.run(`CREATE OR REPLACE VIEW steps_v AS
-      SELECT s.*, r.run_id, r.agent AS run_agent, r.agent_version AS run_agent_version, r.status AS run_status,
-        r.environment AS run_environment, r.service AS run_service, r.channel AS run_channel,
-        r.conversation_id AS run_conversation_id, r.user_id AS run_user_id
-      FROM spans s JOIN runs_v r ON r.tenant = s.tenant AND r.trace_id = s.trace_id
-        -- Most traces hold one run; where a trace holds several (turns of a voice session), a
-        -- span belongs to the run that encloses it in time.
-        AND (r.runs_in_trace = 1 OR (s.start_time >= r.start_time AND (r.end_time IS NULL OR s.start_time <= r.end_time)))
-      WHERE s.record = 'span'`);
+      SELECT s.* EXCLUDE (run_status), ${status('s.run_status', 's.run_start')} AS run_status
+      FROM steps s`);
+    await this.writer.run(`CREATE OR REPLACE VIEW usage_v AS
+      SELECT u.* EXCLUDE (status), ${status('u.status', 'u.run_start')} AS status
+      FROM usage u`);
   }
 
   async read(sql: string, params: unknown[] = []): Promise<Row[]> {
-    return this.rows(this.reader, sql, params);
+    const r = this.readers.reduce((a, b) => (b.busy < a.busy ? b : a));
+    r.busy++;
+    try {
+      return await this.rows(r.conn, sql, params);
+    } finally {
+      r.busy--;
+    }
   }
 
   private async migrate(): Promise<void> {
@@ -400,18 +520,19 @@ export class DuckDBStore implements Store {
   }
 
   async schemaVersion(): Promise<number> {
-    const r = await this.rows(this.reader, 'SELECT max(version) AS v FROM schema_migrations');
+    const r = await this.read('SELECT max(version) AS v FROM schema_migrations');
     return n(r[0]?.v);
   }
 
   async close(): Promise<void> {
     this.writer?.closeSync();
-    this.reader?.closeSync();
+    for (const r of this.readers) r.conn.closeSync();
+    this.readers = [];
     this.instance?.closeSync();
   }
 
   async ping(): Promise<void> {
-    await this.reader.run('SELECT 1');
+    await this.read('SELECT 1');
   }
 
   private async rows(conn: DuckDBConnection, sql: string, params: unknown[] = []): Promise<Row[]> {
@@ -433,42 +554,84 @@ export class DuckDBStore implements Store {
         a.closeSync();
       }
       if (batch.derived.length) {
-        // Only traces already stored can have runs and sessions to replace. Skipping the others
-        // matters: each DELETE scans all runs and sessions of the tenant.
-        const byTenant = new Map<string, string[]>();
+        // Only traces already stored can have derived rows to replace. Skipping the others
+        // matters: each DELETE reads the trace ids of the table (within the traces' time window).
+        const byTenant = new Map<string, DerivedReplacement[]>();
         for (const d of batch.derived) {
           if (d.newTrace) continue;
           const list = byTenant.get(d.tenant);
-          if (list) list.push(d.traceId);
-          else byTenant.set(d.tenant, [d.traceId]);
+          if (list) list.push(d);
+          else byTenant.set(d.tenant, [d]);
         }
-        for (const [tenant, traces] of byTenant) {
-          const list = listValue(traces);
-          await w.run('DELETE FROM runs WHERE tenant = $1 AND list_contains($2, trace_id)', [tenant, list]);
-          await w.run('DELETE FROM sessions WHERE tenant = $1 AND list_contains($2, trace_id)', [tenant, list]);
+        for (const [tenant, list] of byTenant) {
+          const traces = listValue(list.map((d) => d.traceId));
+          const window = replacedWindow(list);
+          for (const { table, time } of DERIVED_TABLES) {
+            const within = window ? ` AND ${time} BETWEEN make_timestamp($3::BIGINT) AND make_timestamp($4::BIGINT)` : '';
+            const params = window ? [tenant, traces, Math.floor(window.fromUs), Math.ceil(window.toUs)] : [tenant, traces];
+            await w.run(`DELETE FROM ${table} WHERE tenant = $1${within} AND trace_id IN (SELECT unnest($2::VARCHAR[]))`, params);
+          }
         }
-        const runs = await w.createAppender('runs');
-        for (const d of batch.derived) for (const r of d.runs) appendRun(runs, r);
-        runs.closeSync();
-        const sessions = await w.createAppender('sessions');
-        for (const d of batch.derived) for (const se of d.sessions) appendSession(sessions, se);
-        sessions.closeSync();
+        const append = async <T>(table: string, rows: (d: DerivedReplacement) => T[], fn: (a: DuckDBAppender, row: T) => void) => {
+          const a = await w.createAppender(table);
+          for (const d of batch.derived) for (const row of rows(d)) fn(a, row);
+          a.closeSync();
+        };
+        await append('runs', (d) => d.runs, appendRun);
+        await append('sessions', (d) => d.sessions, appendSession);
+        await append('steps', (d) => d.steps, appendStep);
+        await append('usage', (d) => d.usage, appendUsage);
       }
     });
   }
 
-  async loadTrace(tenant: string, traceId: string): Promise<SpanRecord[]> {
-    const rows = await this.rows(this.reader, `SELECT ${FACT_COLUMNS} FROM spans WHERE tenant = $1 AND trace_id = $2`, [tenant, traceId]);
+  /** Within a trace's window (when known), so that DuckDB skips row groups by their min/max start. */
+  private static within(window: TraceWindow | undefined, params: unknown[]): string {
+    if (!window) return '';
+    params.push(Math.floor(window.fromUs), Math.ceil(window.toUs));
+    return ` AND start_time BETWEEN make_timestamp($${params.length - 1}::BIGINT) AND make_timestamp($${params.length}::BIGINT)`;
+  }
+
+  async loadTrace(tenant: string, traceId: string, window?: TraceWindow): Promise<SpanRecord[]> {
+    const params: unknown[] = [tenant, traceId];
+    const rows = await this.read(`SELECT ${FACT_COLUMNS} FROM spans WHERE tenant = $1 AND trace_id = $2${DuckDBStore.within(window, params)}`, params);
     return rows.map(factFromRow);
   }
 
+  async loadFactsPart(part: number, parts: number): Promise<SpanRecord[]> {
+    const rows = await this.read(
+      `SELECT ${FACT_COLUMNS} FROM spans WHERE hash(tenant, trace_id) % $2::UBIGINT = $1::UBIGINT ORDER BY tenant, trace_id`,
+      [part, parts],
+    );
+    return rows.map(factFromRow);
+  }
+
+  async rederivation(): Promise<{ part: number; parts: number } | null> {
+    const rows = await this.read(`SELECT part, parts FROM maintenance_tasks WHERE name = 'rederive'`);
+    if (!rows.length) return null;
+    let parts = n(rows[0].parts);
+    if (parts === 0) {
+      // Parts of about 200,000 records: a part is read, derived and written in one go.
+      const spans = n((await this.read('SELECT count(*) AS c FROM spans'))[0]?.c);
+      parts = Math.max(1, Math.ceil(spans / 200_000));
+      await this.setRederivation(0, parts);
+    }
+    return { part: n(rows[0].part), parts };
+  }
+
+  async setRederivation(part: number, parts: number): Promise<void> {
+    await this.exclusive((w) =>
+      part >= parts ? w.run(`DELETE FROM maintenance_tasks WHERE name = 'rederive'`) : w.run(`UPDATE maintenance_tasks SET part = $1, parts = $2 WHERE name = 'rederive'`, [part, parts]),
+    );
+  }
+
   async loadEventKeys(tenant: string, traceId: string): Promise<string[]> {
-    const rows = await this.rows(this.reader, 'SELECT event_key FROM events WHERE tenant = $1 AND trace_id = $2', [tenant, traceId]);
+    const rows = await this.read( 'SELECT event_key FROM events WHERE tenant = $1 AND trace_id = $2', [tenant, traceId]);
     return rows.map((r) => s(r.event_key));
   }
 
   async listTraceKeys(): Promise<{ tenant: string; traceId: string }[]> {
-    const rows = await this.rows(this.reader, 'SELECT DISTINCT tenant, trace_id FROM spans');
+    const rows = await this.read('SELECT DISTINCT tenant, trace_id FROM spans');
     return rows.map((r) => ({ tenant: s(r.tenant), traceId: s(r.trace_id) }));
   }
 
@@ -476,9 +639,9 @@ export class DuckDBStore implements Store {
     const where = whereRuns(tenant, filter);
     const limit = Math.min(Math.max(filter.limit ?? 100, 1), 10000);
     // A run still running past the deadline reads as timed out; the stored row stays a fact.
-    const rows = await this.rows(
-      this.reader,
-      `SELECT * EXCLUDE (status, start_time, end_time),
+    const rows = await this.read(
+      `SELECT * EXCLUDE (status, start_time, end_time, trace_start, trace_end),
+         epoch_us(trace_start)::DOUBLE AS trace_start_us, epoch_us(trace_end)::DOUBLE AS trace_end_us,
          CASE WHEN status = 'running' AND start_time < now()::TIMESTAMP - INTERVAL (${Math.round(runTimeoutMinutes)}) MINUTE
               THEN 'timed_out' ELSE status END AS status,
          epoch_us(start_time)::DOUBLE AS start_us, epoch_us(end_time)::DOUBLE AS end_us
@@ -491,8 +654,7 @@ export class DuckDBStore implements Store {
   async listSessions(tenant: string, filter: RunFilter): Promise<SessionRow[]> {
     const where = whereRuns(tenant, { ...filter, runId: undefined });
     const limit = Math.min(Math.max(filter.limit ?? 100, 1), 10000);
-    const rows = await this.rows(
-      this.reader,
+    const rows = await this.read(
       `SELECT * EXCLUDE (start_time, end_time), epoch_us(start_time)::DOUBLE AS start_us, epoch_us(end_time)::DOUBLE AS end_us
        FROM sessions WHERE ${where.sql} ORDER BY start_time DESC LIMIT ${limit}`,
       where.params,
@@ -500,19 +662,19 @@ export class DuckDBStore implements Store {
     return rows.map(sessionFromRow);
   }
 
-  async loadTraceSteps(tenant: string, traceId: string): Promise<StepRow[]> {
-    const rows = await this.rows(
-      this.reader,
+  async loadTraceSteps(tenant: string, traceId: string, window?: TraceWindow): Promise<StepRow[]> {
+    const params: unknown[] = [tenant, traceId];
+    const within = DuckDBStore.within(window, params);
+    const rows = await this.read(
       `SELECT span_id, parent_span_id, name, role, status_code, record, end_time IS NULL AS open,
          epoch_us(start_time)::DOUBLE AS start_us, duration_ms, agent_name, tool_name, model, provider,
          input_tokens::DOUBLE AS input_tokens, output_tokens::DOUBLE AS output_tokens, cached_tokens::DOUBLE AS cached_tokens,
          reasoning_tokens::DOUBLE AS reasoning_tokens, cost, error_type,
          input_content, output_content, reasoning_content, system_content, attributes, resource
-       FROM spans WHERE tenant = $1 AND trace_id = $2 ORDER BY start_time, span_id, record`,
-      [tenant, traceId],
+       FROM spans WHERE tenant = $1 AND trace_id = $2${within} ORDER BY start_time, span_id, record`,
+      params,
     );
-    const events = await this.rows(
-      this.reader,
+    const events = await this.read(
       `SELECT span_id, epoch_us(time)::DOUBLE AS time_us, name, source, body, attributes FROM events
        WHERE tenant = $1 AND trace_id = $2 ORDER BY time`,
       [tenant, traceId],
@@ -554,7 +716,7 @@ export class DuckDBStore implements Store {
 
   async counts(tenant: string): Promise<Counts> {
     const one = async (table: string): Promise<number> =>
-      n((await this.rows(this.reader, `SELECT count(*) AS c FROM ${table} WHERE tenant = $1`, [tenant]))[0]?.c);
+      n((await this.read(`SELECT count(*) AS c FROM ${table} WHERE tenant = $1`, [tenant]))[0]?.c);
     return { spans: await one('spans'), events: await one('events'), runs: await one('runs'), sessions: await one('sessions') };
   }
 
@@ -576,7 +738,7 @@ export class DuckDBStore implements Store {
         const list = listValue(traces);
         const res = await w.run('DELETE FROM spans WHERE tenant = $1 AND list_contains($2, trace_id)', [tenant, list]);
         spans = Number(res.rowsChanged);
-        for (const t of ['events', 'runs', 'sessions']) await w.run(`DELETE FROM ${t} WHERE tenant = $1 AND list_contains($2, trace_id)`, [tenant, list]);
+        for (const t of ['events', 'runs', 'sessions', 'steps', 'usage']) await w.run(`DELETE FROM ${t} WHERE tenant = $1 AND list_contains($2, trace_id)`, [tenant, list]);
       }
       return { traces, spans };
     });
@@ -589,6 +751,9 @@ export class DuckDBStore implements Store {
       await w.run('DELETE FROM events WHERE time < make_timestamp($1::BIGINT)', [cutoff]);
       await w.run('DELETE FROM runs WHERE start_time < make_timestamp($1::BIGINT)', [cutoff]);
       await w.run('DELETE FROM sessions WHERE start_time < make_timestamp($1::BIGINT)', [cutoff]);
+      // A step or call whose run is gone no longer counts (it was read through its run before).
+      await w.run('DELETE FROM steps WHERE start_time < make_timestamp($1::BIGINT) OR run_start < make_timestamp($1::BIGINT)', [cutoff]);
+      await w.run('DELETE FROM usage WHERE run_start < make_timestamp($1::BIGINT)', [cutoff]);
       return Number(res.rowsChanged);
     });
   }
@@ -609,13 +774,13 @@ export class DuckDBStore implements Store {
 
   async listKeys(tenant?: string): Promise<ApiKeyRow[]> {
     const rows = tenant
-      ? await this.rows(this.reader, `SELECT ${DuckDBStore.KEY_COLUMNS} FROM api_keys WHERE tenant = $1 ORDER BY created_at`, [tenant])
-      : await this.rows(this.reader, `SELECT ${DuckDBStore.KEY_COLUMNS} FROM api_keys ORDER BY created_at`);
+      ? await this.read(`SELECT ${DuckDBStore.KEY_COLUMNS} FROM api_keys WHERE tenant = $1 ORDER BY created_at`, [tenant])
+      : await this.read(`SELECT ${DuckDBStore.KEY_COLUMNS} FROM api_keys ORDER BY created_at`);
     return rows.map(keyFromRow);
   }
 
   async findKeyByHash(hash: string): Promise<ApiKeyRow | null> {
-    const rows = await this.rows(this.reader, `SELECT ${DuckDBStore.KEY_COLUMNS} FROM api_keys WHERE hash = $1`, [hash]);
+    const rows = await this.read(`SELECT ${DuckDBStore.KEY_COLUMNS} FROM api_keys WHERE hash = $1`, [hash]);
     return rows.length ? keyFromRow(rows[0]) : null;
   }
 
