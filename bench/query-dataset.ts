@@ -574,7 +574,9 @@ export async function generateDataset(o: DatasetOptions, log: (s: string) => voi
     }
     const traceId = spans[0].traceId;
     const d = deriveTrace(traceId, spans);
-    const derived: DerivedReplacement = { tenant: TENANT, traceId, runs: d.runs, sessions: d.sessions, newTrace: true };
+    // Every derived fact the store keeps (runs, sessions and whatever the schema adds), as the writer commits them.
+    const { stepRun: _stepRun, ...facts } = d;
+    const derived: DerivedReplacement = { tenant: TENANT, traceId, ...facts, newTrace: true };
     totals.runs += d.runs.length;
     totals.sessions += d.sessions.length;
     for (const s of spans) batch.spans.push(s);

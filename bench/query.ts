@@ -1,22 +1,27 @@
 /**
- * Query benchmark: how fast the query engine answers every panel at ten million spans.
+ * Query benchmark (issue 3, Performance): how fast the query engine answers every panel, at 1 and
+ * 10 million spans over 30 days.
  *
- * Makes (or reuses) the dataset of bench/query-dataset.ts, opens it with the server's DuckDBStore
- * and runs one representative query per capability registered in CAPABILITIES at the time of the
- * run, through the real engine function runQueries(): a warm-up and then --repeat timed runs each,
- * reporting min/median/max milliseconds, the SQL statements the capability issued and the size of
- * its answer. Then it starts the real server (startServer) on the same file and measures
- * POST /api/v1/query end to end over HTTP, and reports the process's resident memory.
- * Queries slower than --slow-ms are profiled with DuckDB (EXPLAIN ANALYZE, written to the output
- * folder) and their most expensive operators are printed.
+ * In one run on one dataset (bench/query-dataset.ts, made once and reused):
+ * 1. Every capability registered in CAPABILITIES, through the real engine function runQueries():
+ *    representative queries of each query type over the last 24 hours and over 30 days (the
+ *    one-run views once); warm-up runs, then --repeat timed runs: p50/p95, CPU time, answer size.
+ * 2. The same main aggregates as one hand-written DuckDB query each on the raw spans table
+ *    (bench/query-raw-sql.ts), timed on the same connection, beside the engine's figure.
+ * 3. EXPLAIN ANALYZE of the slowest statement of each query slower than --slow-ms.
+ * 4. Over HTTP (startServer on the same file): every provisioned dashboard (dashboards/*.json) with
+ *    its panel queries as the plugin fills them (bench/query-dashboards.ts), sent one request per
+ *    panel, --concurrency at a time, as Grafana sends them, and all in one request: wall time
+ *    p50/p95 per dashboard, as saved and over 30 days.
+ * Writes report.json and report.md (the markdown tables for docs/benchmarks.md, targets marked).
  *
- *   npm run bench:query -- [--spans=10000000] [--db=path] [--repeat=5] [--warmup=1] [--timezone=Europe/Berlin]
- *                          [--only=name,name] [--http=true] [--explain=true] [--slow-ms=1000] [--budget=60] [--out=dir]
+ *   npm run bench:query -- [--spans=10000000] [--db=path] [--repeat=20] [--warmup=1] [--budget=30]
+ *                          [--timezone=Europe/Berlin] [--only=name,type] [--windows=24h,30d] [--raw=true]
+ *                          [--http=true] [--dashboards=all] [--dashboard-windows=as saved,30d]
+ *                          [--concurrency=6] [--explain=true] [--slow-ms=1000] [--out=dir]
  *
- * --budget caps the seconds spent on one query: once past it, no further timed runs are made
- * (at least one is), so the table says how many runs each figure rests on.
  * Each option can also be given as an environment variable (BENCH_SPANS, BENCH_REPEAT, ...).
- * A quick run: BENCH_SPANS=200000 npm run bench:query.
+ * A quick run: npm run bench:query -- --spans=1000000 (the dataset takes about a minute).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -29,28 +34,41 @@ import { loadConfig } from '../server/src/config';
 import { startServer } from '../server/src/server';
 import { DuckDBStore } from '../server/src/store/duckdb/duckdb-store';
 import { Row, Store } from '../server/src/store/store';
+import { BenchQuery, capabilityQueries, Window } from './query-capabilities';
+import { dashboardRequests } from './query-dashboards';
 import { DatasetMeta, datasetOptions, existingDataset, mib, option, TENANT } from './query-dataset';
+import { rawQueries } from './query-raw-sql';
+import { capabilitiesTable, DashboardResult, dashboardsTable, QueryResult, RawResult, rawTable } from './query-report';
+import { r1, summarise, timeRuns, TimingOptions } from './query-timing';
+
+const list = (s: string): string[] =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 const opts = {
-  repeat: Number(option('repeat', '5')),
+  repeat: Number(option('repeat', '20')),
   warmup: Number(option('warmup', '1')),
+  /** Seconds per measured query or dashboard: past this, no further timed runs (at least one is made). */
+  budgetS: Number(option('budget', '30')),
   timezone: option('timezone', 'Europe/Berlin'),
-  only: option('only', '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean),
+  only: list(option('only', '')),
+  windows: list(option('windows', '24h,30d')) as Window[],
+  raw: option('raw', 'true') === 'true',
   http: option('http', 'true') === 'true',
+  /** 'all', 'none', or dashboard files without .json (overview,tools). */
+  dashboards: list(option('dashboards', 'all')),
+  dashboardWindows: list(option('dashboard-windows', 'as saved,30d')),
+  /** Requests in flight at once for one-request-per-panel: a browser opens 6 connections to one host over HTTP/1.1. */
+  concurrency: Number(option('concurrency', '6')),
   explain: option('explain', 'true') === 'true',
   slowMs: Number(option('slow-ms', '1000')),
-  /** Seconds per query: past this, no further timed runs (at least one is made). */
-  budgetS: Number(option('budget', '60')),
   out: option('out', ''),
 };
 const dataset = datasetOptions(option);
 const OUT = resolve(opts.out || join(resolve(dataset.db, '..'), `query-results-${dataset.spans}`));
-
-const H = 3_600_000;
-const D = 86_400_000;
+const timing: TimingOptions = { warmup: opts.warmup, repeat: opts.repeat, budgetS: opts.budgetS };
 
 // ---------- a store that records the SQL each capability issues ----------
 
@@ -81,95 +99,7 @@ class RecordingStore {
   }
 }
 
-// ---------- the queries: one or more per capability ----------
-
-export interface BenchQuery {
-  name: string;
-  /** What a person would call the panel. */
-  what: string;
-  item: QueryRequestItem;
-}
-
-export function queries(anchor: number, runId: string, voiceRunId: string, conversation: string): BenchQuery[] {
-  const tz = opts.timezone;
-  const d30 = { from: anchor - 30 * D, to: anchor };
-  const h24 = { from: anchor - D, to: anchor };
-  const q = (name: string, what: string, queryType: string, extra: Record<string, unknown> = {}, timeRange = d30): BenchQuery => ({
-    name,
-    what,
-    item: { refId: 'A', queryType, timeRange, timezone: tz, maxDataPoints: 1000, ...extra },
-  });
-  const series = (metric: string, groupBy: string | undefined, range: '30d' | '24h'): BenchQuery =>
-    q(
-      `timeSeries ${metric}${groupBy ? ` by ${groupBy}` : ''} ${range}`,
-      `time series of ${metric}${groupBy ? ` per ${groupBy}` : ''}, ${range === '30d' ? '30 days in 1 h buckets' : '24 h in 1 min buckets'}`,
-      'timeSeries',
-      { metric, ...(groupBy ? { groupBy } : {}), intervalMs: range === '30d' ? H : 60_000 },
-      range === '30d' ? d30 : h24,
-    );
-  return [
-    q('runs', 'runs table, newest 100 of 30 days', 'runs', { limit: 100 }),
-    q('runs filtered', 'runs table, agent + status + environment filters', 'runs', { limit: 100, filters: { agent: ['support-triage', 'billing-bot'], status: ['failed', 'timed_out'], environment: ['production'] } }),
-    q('runs by tool', 'runs table, tool filter (a step dimension)', 'runs', { limit: 100, filters: { tool: ['refund_payment'] } }),
-    q('runs search', 'runs table, search by conversation id', 'runs', { limit: 100, search: conversation }),
-    q('runTrace', 'one run as a trace frame (~17 spans)', 'runTrace', { runId }),
-    q('runTrace voice', 'one run inside a voice session trace', 'runTrace', { runId: voiceRunId }),
-    q('runSteps', "one run's steps table", 'runSteps', { runId }),
-    q('runEvents', "one run's log lines", 'runEvents', { runId }),
-    q('runStats', 'run statistics, 30 days', 'runStats'),
-    q('runStats by model', 'run statistics, 30 days, model filter (a step dimension)', 'runStats', { filters: { model: ['claude-sonnet-4'] } }),
-    series('runs', 'agent', '30d'),
-    series('errorRate', 'agent', '30d'),
-    series('durationP95', 'agent', '30d'),
-    series('tokensTotal', 'agent', '30d'),
-    series('runs', 'agent', '24h'),
-    series('errorRate', 'agent', '24h'),
-    series('durationP95', 'agent', '24h'),
-    series('tokensTotal', 'agent', '24h'),
-    series('toolCalls', 'tool', '30d'),
-    series('toolErrorRate', 'tool', '30d'),
-    series('cost', 'model', '30d'),
-    series('sessions', 'channel', '30d'),
-    q('toolMetrics', 'tool metrics, 30 days', 'toolMetrics'),
-    q('toolErrors', 'most frequent tool errors, 30 days', 'toolErrors'),
-    q('llmTokens day', 'tokens per day, 30 days', 'llmTokens', { period: 'day' }),
-    q('llmTokens week', 'tokens per week, 30 days', 'llmTokens', { period: 'week' }),
-    q('llmTokens month', 'tokens per month, 30 days', 'llmTokens', { period: 'month' }),
-    q('creditForecast month', 'credit forecast to the end of the month', 'creditForecast', { period: 'month', budget: 5000 }),
-    q('modelShare', 'model share of tokens and cost, 30 days', 'modelShare'),
-    q('costPerConversation', 'cost per conversation by agent, 30 days', 'costPerConversation'),
-    q('heatmap hourOfDay runs', 'runs by hour of day x day, 30 days', 'heatmap', { heatmap: 'hourOfDay', heatmapMetric: 'runs' }),
-    q('heatmap dayOfWeek tokens', 'tokens by day of week x week, 30 days', 'heatmap', { heatmap: 'dayOfWeek', heatmapMetric: 'tokensTotal' }),
-    q('sessionStats', 'voice and video sessions, 30 days', 'sessionStats'),
-  ];
-}
-
 // ---------- measuring ----------
-
-interface Measured {
-  name: string;
-  what: string;
-  queryType: string;
-  ms: number[];
-  min: number;
-  median: number;
-  max: number;
-  /** Median CPU time (user + system, all threads) of the timed runs. */
-  cpuMedian: number;
-  sqlStatements: number;
-  sqlMs: number;
-  frames: number;
-  rows: number;
-  bytes: number;
-  error?: string;
-  plan?: { file: string; hot: string[] };
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const r1 = (x: number): number => Math.round(x * 10) / 10;
 
 function answerSize(res: QueryResponseJson): { frames: number; rows: number; bytes: number; error?: string } {
   const a = res.results.A;
@@ -178,44 +108,55 @@ function answerSize(res: QueryResponseJson): { frames: number; rows: number; byt
   return { frames: frames.length, rows: frames.reduce((t, f) => t + (f.data.values[0]?.length ?? 0), 0), bytes: Buffer.byteLength(JSON.stringify(res)) };
 }
 
+type Measured = QueryResult & { lastCalls?: SqlCall[] };
+
 async function measure(rec: RecordingStore, bq: BenchQuery, anchor: number): Promise<Measured> {
   const store = rec.asStore();
-  const ms: number[] = [];
-  /** CPU time of this process (all DuckDB threads included) per timed run. */
-  const cpu: number[] = [];
   let size = { frames: 0, rows: 0, bytes: 0 } as ReturnType<typeof answerSize>;
   let calls: SqlCall[] = [];
-  const started = performance.now();
-  for (let i = 0; i < opts.warmup + opts.repeat; i++) {
-    if (ms.length >= 1 && performance.now() - started > opts.budgetS * 1000) break;
+  const t = await timeRuns(timing, async () => {
     rec.calls = [];
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
     const res = await runQueries(store, TENANT, [bq.item], anchor);
-    const t = performance.now() - t0;
-    const c = process.cpuUsage(c0);
     size = answerSize(res);
     calls = rec.calls;
-    if (size.error) break;
-    if (i >= opts.warmup) {
-      ms.push(t);
-      cpu.push((c.user + c.system) / 1000);
+    return !size.error;
+  });
+  return { name: bq.name, window: bq.window, what: bq.what, queryType: String(bq.item.queryType), ...summarise(t), storageCalls: calls.length, ...size, lastCalls: calls };
+}
+
+async function measureRaw(store: DuckDBStore, anchor: number, windows: ('24h' | '30d')[]): Promise<RawResult[]> {
+  const out: RawResult[] = [];
+  for (const w of windows) {
+    for (const rq of rawQueries(anchor, TENANT, opts.timezone, w)) {
+      let rows = 0;
+      let error: string | undefined;
+      const t = await timeRuns(timing, async () => {
+        try {
+          rows = (await store.read(rq.sql, rq.params)).length;
+          return true;
+        } catch (e) {
+          error = (e as Error).message;
+          return false;
+        }
+      });
+      out.push({ name: rq.name, window: w, what: rq.what, engine: rq.engine, rows, ...summarise(t), ...(error ? { error } : {}) });
     }
   }
-  return {
-    name: bq.name,
-    what: bq.what,
-    queryType: String(bq.item.queryType),
-    ms: ms.map(r1),
-    min: ms.length ? r1(Math.min(...ms)) : NaN,
-    median: ms.length ? r1(median(ms)) : NaN,
-    max: ms.length ? r1(Math.max(...ms)) : NaN,
-    cpuMedian: cpu.length ? r1(median(cpu)) : NaN,
-    sqlStatements: calls.length,
-    sqlMs: r1(calls.reduce((t, c) => t + c.ms, 0)),
-    ...size,
-    ...(calls.length ? { lastCalls: calls } : {}),
-  } as Measured & { lastCalls?: SqlCall[] };
+  return out;
+}
+
+/** Runs `fns` with at most `n` in flight. */
+async function pool<T>(n: number, fns: (() => Promise<T>)[]): Promise<T[]> {
+  const out: T[] = new Array(fns.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < fns.length) {
+      const i = next++;
+      out[i] = await fns[i]();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(n, fns.length)) }, worker));
+  return out;
 }
 
 interface ProfileNode {
@@ -228,12 +169,12 @@ interface ProfileNode {
 }
 
 /** EXPLAIN ANALYZE of the slowest statement of a slow query: the text plan to a file, the top operators. */
-async function explain(store: DuckDBStore, m: Measured & { lastCalls?: SqlCall[] }, dir: string): Promise<{ file: string; hot: string[] }> {
+async function explain(store: DuckDBStore, m: { name: string; window: string; lastCalls?: SqlCall[] }, dir: string): Promise<{ file: string; hot: string[] }> {
   const slowest = [...(m.lastCalls ?? [])].filter((c) => !c.sql.startsWith('store.')).sort((a, b) => b.ms - a.ms)[0];
   if (!slowest) return { file: '', hot: [] };
-  const base = join(dir, `plan-${m.name.replace(/[^A-Za-z0-9]+/g, '-')}`);
+  const base = join(dir, `plan-${`${m.name} ${m.window}`.replace(/[^A-Za-z0-9]+/g, '-')}`);
   const text = await store.read(`EXPLAIN ANALYZE ${slowest.sql}`, slowest.params);
-  writeFileSync(`${base}.txt`, `-- ${m.name}: ${slowest.ms.toFixed(0)} ms\n${slowest.sql}\n-- params: ${JSON.stringify(slowest.params)}\n\n${text.map((r) => String(r.explain_value ?? Object.values(r).join('\n'))).join('\n')}\n`);
+  writeFileSync(`${base}.txt`, `-- ${m.name} (${m.window}): ${slowest.ms.toFixed(0)} ms\n${slowest.sql}\n-- params: ${JSON.stringify(slowest.params)}\n\n${text.map((r) => String(r.explain_value ?? Object.values(r).join('\n'))).join('\n')}\n`);
   // The same statement profiled as JSON, for operator timings a program can sort (no session setting changes).
   const json = await store.read(`EXPLAIN (ANALYZE, FORMAT JSON) ${slowest.sql}`, slowest.params);
   const jsonPath = `${base}.json`;
@@ -285,16 +226,24 @@ async function ensureDataset(): Promise<DatasetMeta> {
   return meta;
 }
 
+const la = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const meta = await ensureDataset();
   const m = machine();
-  console.log(`machine: ${m.nproc} cores (${m.cpu}), ${m.memory}, node ${m.node}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  const startedAt = new Date().toISOString();
+  const loadStart = loadavg();
+  console.log(`started ${startedAt}; machine: ${m.nproc} cores (${m.cpu}), ${m.memory}, node ${m.node}; load average ${la()}`);
   console.log(
     `dataset: ${meta.spans.toLocaleString('en')} spans, ${meta.events.toLocaleString('en')} events, ${meta.runs.toLocaleString('en')} runs, ${meta.sessions.toLocaleString('en')} sessions in ${meta.traces.toLocaleString('en')} traces; ` +
       `file ${mib(statSync(dataset.db).size)}; generated in ${meta.generationSeconds.toFixed(0)} s (${Math.round(meta.spans / meta.generationSeconds).toLocaleString('en')} spans/s); anchor ${new Date(meta.anchorMs).toISOString()}`,
   );
 
+  // Opening runs the server's migrations: a file made on an older schema is brought up to date here.
   const inner = new DuckDBStore(dataset.db);
   const t0 = performance.now();
   await inner.open();
@@ -307,42 +256,56 @@ async function main(): Promise<void> {
     [TENANT],
   );
   const [voice] = await inner.read(`SELECT run_id FROM runs WHERE tenant = $1 AND channel <> 'text' ORDER BY start_time DESC LIMIT 1 OFFSET 20`, [TENANT]);
-  const all = queries(meta.anchorMs, String(run.run_id), String(voice?.run_id ?? run.run_id), String(run.conversation_id));
-  const selected = opts.only.length ? all.filter((q) => opts.only.some((o) => q.name === o || q.item.queryType === o)) : all;
-  const registered = selected.filter((q) => CAPABILITIES[q.item.queryType as keyof typeof CAPABILITIES]);
-  const missing = [...new Set(selected.filter((q) => !registered.includes(q)).map((q) => String(q.item.queryType)))];
+  const picks = { runId: String(run.run_id), voiceRunId: String(voice?.run_id ?? run.run_id), conversation: String(run.conversation_id) };
+  const registered = Object.keys(CAPABILITIES);
+  const { queries: all, unknownTypes } = capabilityQueries(meta.anchorMs, picks, opts.timezone, registered);
+  const selected = all.filter(
+    (q) => (q.window === 'one run' || opts.windows.includes(q.window)) && (!opts.only.length || opts.only.some((o) => q.name === o || `${q.name} ${q.window}` === o || q.item.queryType === o)),
+  );
   console.log(`DuckDB ${duckdbVersion}; store opened in ${openMs.toFixed(0)} ms; database ${String(size.database_size)} (${String(size.used_blocks)} of ${String(size.total_blocks)} blocks used)`);
-  console.log(`capabilities registered: ${Object.keys(CAPABILITIES).join(', ')}${missing.length ? `; not registered yet (not measured): ${missing.join(', ')}` : ''}`);
-  console.log(`${opts.warmup} warm-up + ${opts.repeat} timed runs per query, time zone ${opts.timezone}, through runQueries()\n`);
+  console.log(`capabilities registered: ${registered.join(', ')}${unknownTypes.length ? `; without a representative query (measured with defaults): ${unknownTypes.join(', ')}` : ''}`);
+  console.log(`${opts.warmup} warm-up + up to ${opts.repeat} timed runs per query (budget ${opts.budgetS} s), time zone ${opts.timezone}, through runQueries()\n`);
 
   const rec = new RecordingStore(inner);
-  const results: (Measured & { lastCalls?: SqlCall[] })[] = [];
-  for (const bq of registered) {
+  const results: Measured[] = [];
+  for (const bq of selected) {
     const r = await measure(rec, bq, meta.anchorMs);
     results.push(r);
     console.log(
       r.error
-        ? `  ${bq.name.padEnd(34)} ERROR ${r.error}`
-        : `  ${bq.name.padEnd(34)} ${r.ms.length}x min ${String(r.min).padStart(8)}  median ${String(r.median).padStart(8)}  max ${String(r.max).padStart(8)} ms  cpu ${String(r.cpuMedian).padStart(8)} ms  ${r.sqlStatements} storage call(s) ${String(r.sqlMs).padStart(7)} ms  ${r.frames} frame(s) ${r.rows} rows ${(r.bytes / 1024).toFixed(1)} KiB`,
+        ? `  ${`${bq.name} (${bq.window})`.padEnd(44)} ERROR ${r.error}`
+        : `  ${`${bq.name} (${bq.window})`.padEnd(44)} ${String(r.runs).padStart(2)}x p50 ${String(r.p50).padStart(8)}  p95 ${String(r.p95).padStart(8)} ms  cpu ${String(r.cpuP50).padStart(8)} ms  ${r.storageCalls} storage call(s)  ${r.frames} frame(s) ${r.rows} rows ${(r.bytes / 1024).toFixed(1)} KiB`,
     );
   }
+
+  let raw: RawResult[] = [];
+  if (opts.raw) {
+    console.log('\nraw SQL on spans (no derived tables, no views), same connection:');
+    raw = await measureRaw(inner, meta.anchorMs, opts.windows.filter((w): w is '24h' | '30d' => w === '24h' || w === '30d'));
+    for (const r of raw) {
+      const e = results.find((x) => x.name === r.engine && x.window === r.window && !x.error);
+      if (e) Object.assign(r, { engineP50: e.p50, engineP95: e.p95 });
+      console.log(r.error ? `  ${r.name} (${r.window}) ERROR ${r.error}` : `  ${`${r.name} (${r.window})`.padEnd(44)} ${String(r.runs).padStart(2)}x p50 ${String(r.p50).padStart(8)}  p95 ${String(r.p95).padStart(8)} ms  cpu ${String(r.cpuP50).padStart(8)} ms  ${r.rows} rows; engine (${r.engine}) p50 ${r.engineP50 ?? '-'} p95 ${r.engineP95 ?? '-'} ms`);
+    }
+  }
   const afterQueries = status();
-  const duckMem = await inner.read(`SELECT sum(memory_usage_bytes)::DOUBLE AS b FROM duckdb_memory()`).catch(() => [{ b: NaN }]);
+  const duckMem = await inner.read(`SELECT sum(memory_usage_bytes)::DOUBLE AS b FROM duckdb_memory()`).catch((): Row[] => [{ b: NaN }]);
   console.log(`\nprocess memory after the queries: RSS ${afterQueries.rssMiB} MiB (peak ${afterQueries.hwmMiB} MiB); DuckDB buffer manager ${mib(Number(duckMem[0].b))}`);
 
-  const slow = results.filter((r) => !r.error && r.median > opts.slowMs);
+  const slow = results.filter((r) => !r.error && r.p50 > opts.slowMs);
   if (opts.explain && slow.length) {
-    console.log(`\nqueries slower than ${opts.slowMs} ms (median): profile of the slowest SQL statement of each (plans in ${OUT})`);
+    console.log(`\nqueries slower than ${opts.slowMs} ms (p50): profile of the slowest SQL statement of each (plans in ${OUT})`);
     for (const r of slow) {
       r.plan = await explain(inner, r, OUT);
-      console.log(`  ${r.name}:`);
+      console.log(`  ${r.name} (${r.window}):`);
       for (const h of r.plan.hot) console.log(`    ${h}`);
     }
   }
   await inner.close();
 
-  // ---------- end to end over HTTP ----------
+  // ---------- over HTTP: one query, and whole dashboards ----------
   let http: Record<string, unknown> | null = null;
+  const dashboards: DashboardResult[] = [];
   if (opts.http) {
     const readKey = 'bench-query-read-key-0123456789';
     const config = loadConfig({
@@ -360,67 +323,91 @@ async function main(): Promise<void> {
     const server = await startServer(config);
     const startMs = performance.now() - s0;
     const afterStart = status();
-    const post = async (items: QueryRequestItem[]): Promise<{ ms: number; bytes: number; ok: boolean }> => {
-      const t = performance.now();
+    const post = async (items: QueryRequestItem[]): Promise<{ bytes: number; ok: boolean }> => {
       const res = await fetch(`${server.url}/api/v1/query`, { method: 'POST', headers: { authorization: `Bearer ${readKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ queries: items }) });
       const body = await res.text();
-      const ms = performance.now() - t;
       const parsed = JSON.parse(body) as QueryResponseJson;
-      return { ms, bytes: Buffer.byteLength(body), ok: res.status === 200 && Object.values(parsed.results).every((x) => x.status === 200) };
+      return { bytes: Buffer.byteLength(body), ok: res.status === 200 && Object.values(parsed.results).every((x) => x.status === 200) };
     };
-    const timed = async (items: QueryRequestItem[]): Promise<{ ms: number[]; bytes: number; ok: boolean }> => {
-      const ms: number[] = [];
-      let last = { ms: 0, bytes: 0, ok: false };
-      const started = performance.now();
-      for (let i = 0; i < opts.warmup + opts.repeat; i++) {
-        if (ms.length >= 1 && performance.now() - started > opts.budgetS * 1000) break;
-        last = await post(items);
-        if (i >= opts.warmup) ms.push(last.ms);
-      }
-      return { ms, bytes: last.bytes, ok: last.ok };
-    };
-    const runsItem = registered.find((q) => q.name === 'runs')?.item ?? all[0].item;
-    const runsHttp = await timed([runsItem]);
-    // A dashboard's worth of panels in one request (the engine runs them concurrently).
-    const dashboard = registered.filter((q) => !q.name.startsWith('runTrace') && !q.name.startsWith('runSteps') && !q.name.startsWith('runEvents') && !q.name.endsWith('24h')).map((q, i) => ({ ...q.item, refId: `Q${i}` }));
-    const dash = await timed(dashboard);
+    const runsItem = (selected.find((q) => q.name === 'runs') ?? all[0]).item;
+    let runsAnswer = { bytes: 0, ok: false };
+    const runsHttp = summarise(
+      await timeRuns(timing, async () => {
+        runsAnswer = await post([runsItem]);
+        return true;
+      }),
+    );
+    console.log(`\nHTTP (startServer on the same file, started in ${startMs.toFixed(0)} ms; RSS after start ${afterStart.rssMiB} MiB):`);
+    console.log(`  POST /api/v1/query runs table (${runsItem.timeRange === undefined ? '' : 'as measured above'}) p50 ${runsHttp.p50}  p95 ${runsHttp.p95} ms, ${(runsAnswer.bytes / 1024).toFixed(1)} KiB${runsAnswer.ok ? '' : ' (NOT OK)'}`);
+
+    const wanted = opts.dashboards.includes('none') ? [] : opts.dashboards;
+    const requests = wanted.length ? dashboardRequests(meta.anchorMs, opts.timezone, picks.runId, opts.dashboardWindows).filter((d) => wanted.includes('all') || wanted.includes(d.file.replace(/\.json$/, ''))) : [];
+    if (requests.length) console.log(`\ndashboards: one request per panel (${opts.concurrency} at a time), then all panels in one request; wall time of the whole dashboard`);
+    for (const d of requests) {
+      const types = Object.entries(d.items.reduce<Record<string, number>>((acc, it) => ({ ...acc, [String(it.queryType)]: (acc[String(it.queryType)] ?? 0) + 1 }), {}))
+        .map(([t, n]) => `${t} ×${n}`)
+        .join(', ');
+      let perOk = true;
+      let perBytes = 0;
+      const per = summarise(
+        await timeRuns(timing, async () => {
+          const answers = await pool(
+            opts.concurrency,
+            d.items.map((it) => () => post([it])),
+          );
+          perOk = answers.every((a) => a.ok);
+          perBytes = answers.reduce((t, a) => t + a.bytes, 0);
+          return true;
+        }),
+      );
+      let one = { bytes: 0, ok: false };
+      const oneS = summarise(
+        await timeRuns(timing, async () => {
+          one = await post(d.items);
+          return true;
+        }),
+      );
+      const r: DashboardResult = { file: d.file, title: d.title, window: d.window, range: d.range, panels: d.items.length, types, perPanel: { ...per, concurrency: opts.concurrency, ok: perOk, bytes: perBytes }, oneRequest: { ...oneS, ok: one.ok, bytes: one.bytes } };
+      dashboards.push(r);
+      console.log(
+        `  ${`${d.title} (${d.window === 'as saved' ? d.range : d.window})`.padEnd(44)} ${String(d.items.length).padStart(2)} panel queries  per panel ${per.runs}x p50 ${String(per.p50).padStart(8)} p95 ${String(per.p95).padStart(8)} ms${perOk ? '' : ' (ERRORS)'}  one request ${oneS.runs}x p50 ${String(oneS.p50).padStart(8)} p95 ${String(oneS.p95).padStart(8)} ms${one.ok ? '' : ' (ERRORS)'}  [${types}]`,
+      );
+    }
     const afterHttp = status();
     await server.stop();
-    http = {
-      serverStartMs: r1(startMs),
-      runs: { min: r1(Math.min(...runsHttp.ms)), median: r1(median(runsHttp.ms)), max: r1(Math.max(...runsHttp.ms)), bytes: runsHttp.bytes, ok: runsHttp.ok },
-      dashboard: { queries: dashboard.length, min: r1(Math.min(...dash.ms)), median: r1(median(dash.ms)), max: r1(Math.max(...dash.ms)), bytes: dash.bytes, ok: dash.ok },
-      rssAfterStartMiB: afterStart.rssMiB,
-      rssAfterQueriesMiB: afterHttp.rssMiB,
-      peakRssMiB: afterHttp.hwmMiB,
-    };
-    console.log(`\nHTTP (startServer on the same file, started in ${startMs.toFixed(0)} ms; RSS after start ${afterStart.rssMiB} MiB):`);
-    console.log(`  POST /api/v1/query runs table        min ${r1(Math.min(...runsHttp.ms))}  median ${r1(median(runsHttp.ms))}  max ${r1(Math.max(...runsHttp.ms))} ms, ${(runsHttp.bytes / 1024).toFixed(1)} KiB${runsHttp.ok ? '' : ' (NOT OK)'}`);
-    console.log(`  POST /api/v1/query ${dashboard.length} panels at once  min ${r1(Math.min(...dash.ms))}  median ${r1(median(dash.ms))}  max ${r1(Math.max(...dash.ms))} ms, ${(dash.bytes / 1024).toFixed(1)} KiB${dash.ok ? '' : ' (NOT OK)'}`);
-    console.log(`  server process memory after the queries: RSS ${afterHttp.rssMiB} MiB (peak ${afterHttp.hwmMiB} MiB)`);
+    http = { serverStartMs: r1(startMs), runs: { ...runsHttp, bytes: runsAnswer.bytes, ok: runsAnswer.ok }, rssAfterStartMiB: afterStart.rssMiB, rssAfterQueriesMiB: afterHttp.rssMiB, peakRssMiB: afterHttp.hwmMiB };
+    console.log(`  process memory after the HTTP queries: RSS ${afterHttp.rssMiB} MiB (peak ${afterHttp.hwmMiB} MiB)`);
   }
 
+  const finishedAt = new Date().toISOString();
+  const markdown = [
+    `Run ${startedAt} to ${finishedAt}; load average ${loadStart.map((x) => x.toFixed(2)).join(' ')} at the start, ${la()} at the end; ${meta.spans.toLocaleString('en')} spans, ${meta.runs.toLocaleString('en')} runs; ${opts.warmup} warm-up + up to ${opts.repeat} timed runs (budget ${opts.budgetS} s each); time zone ${opts.timezone}.`,
+    '',
+    capabilitiesTable(results),
+    ...(raw.length ? ['', rawTable(raw)] : []),
+    ...(dashboards.length ? ['', dashboardsTable(dashboards)] : []),
+  ].join('\n');
   const report = {
-    date: new Date().toISOString(),
+    startedAt,
+    finishedAt,
     machine: m,
-    loadAverage: loadavg(),
+    loadAverage: { start: loadStart, end: loadavg() },
     duckdbVersion,
     options: { ...opts, spans: dataset.spans, db: dataset.db },
     dataset: { ...meta, fileBytesNow: statSync(dataset.db).size, databaseSize: String(size.database_size) },
-    capabilities: Object.keys(CAPABILITIES),
-    notRegistered: missing,
+    capabilities: registered,
+    withoutRepresentativeQuery: unknownTypes,
     storeOpenMs: r1(openMs),
     results: results.map(({ lastCalls, ...r }) => ({ ...r, sql: lastCalls?.map((c) => ({ ms: r1(c.ms), sql: c.sql.replace(/\s+/g, ' ').slice(0, 400) })) })),
+    raw,
+    dashboards,
     memoryAfterQueries: afterQueries,
     http,
   };
   writeFileSync(join(OUT, 'report.json'), JSON.stringify(report, null, 2));
-  console.log(`\nreport: ${join(OUT, 'report.json')}`);
-  console.log('\n| Query | Panel | runs | min ms | median ms | max ms | CPU ms (median) | storage calls | answer |');
-  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
-  for (const r of results) {
-    console.log(r.error ? `| ${r.name} | ${r.what} | | | | | | | error: ${r.error} |` : `| ${r.name} | ${r.what} | ${r.ms.length} | ${r.min} | ${r.median} | ${r.max} | ${r.cpuMedian} | ${r.sqlStatements} | ${r.frames} frame(s), ${r.rows} rows, ${(r.bytes / 1024).toFixed(1)} KiB |`);
-  }
+  writeFileSync(join(OUT, 'report.md'), `${markdown}\n`);
+  console.log(`\nreport: ${join(OUT, 'report.json')}, tables: ${join(OUT, 'report.md')}\n`);
+  console.log(markdown);
 }
 
 if (require.main === module) {
