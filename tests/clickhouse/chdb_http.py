@@ -23,6 +23,7 @@ time under a lock, which is all tests need. Usage: chdb_http.py --port 0 --path 
 import argparse
 import gzip
 import json
+import os
 import re
 import sys
 import threading
@@ -44,6 +45,8 @@ HTTP_SETTINGS = {"wait_end_of_query", "enable_http_compression", "send_progress_
                  "http_zlib_compression_level", "cancel_http_readonly_queries_on_client_close"}
 SETTING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 CODE = re.compile(r"Code: (\d+)")
+# CHDB_HTTP_LOG=1 prints every query with its parameters and settings to stderr (debugging tests).
+LOG = os.environ.get("CHDB_HTTP_LOG") == "1"
 FORMAT_CLAUSE = re.compile(r"\bFORMAT\s+(\w+)\s*;?\s*$", re.IGNORECASE)
 
 
@@ -144,6 +147,8 @@ class Handler(BaseHTTPRequestHandler):
         m = FORMAT_CLAUSE.search(sql.split("\n", 1)[0] if sql.lstrip().upper().startswith("INSERT") else sql)
         out_format = m.group(1) if m and not sql.lstrip().upper().startswith("INSERT") else fmt
         query_id = args.get("query_id") or str(uuid.uuid4())
+        if LOG:
+            print(json.dumps({"sql": sql[:2000], "params": params, "settings": settings}), file=sys.stderr, flush=True)
         started = time.time()
         try:
             result = self.engine.run(sql, fmt, params, settings, args.get("database"))

@@ -23,7 +23,7 @@ export interface TestClickHouse {
 export async function startClickHouse(timeoutMs = 60_000): Promise<TestClickHouse> {
   const dir = mkdtempSync(join(tmpdir(), 'agent-insights-chdb-'));
   const python = process.env.CHDB_PYTHON ?? 'python3';
-  const child: ChildProcess = spawn(python, [HARNESS, '--port', '0', '--path', join(dir, 'db')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(python, [HARNESS, '--port', '0', '--path', join(dir, 'db')], { stdio: ["ignore", "pipe", process.env.CHDB_HTTP_LOG === "1" ? "inherit" : "pipe"] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const port = await new Promise<number>((resolvePort, reject) => {

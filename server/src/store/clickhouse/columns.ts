@@ -263,12 +263,14 @@ export function toRow(cols: Column[], obj: Record<string, unknown>): Record<stri
 
 /**
  * The SELECT list reading the columns back as the domain wants them: times as epoch microseconds
- * (Float64, so JSON carries a number), everything else as stored.
+ * (Float64, so JSON carries a number) under another name (`<name>_us`: in ClickHouse an alias is
+ * visible in WHERE, and one named like its column would replace the column there), everything
+ * else as stored.
  */
 export function selectList(cols: Column[], only?: Set<string>): string {
   return cols
     .filter((col) => !only || only.has(col.name))
-    .map((col) => (col.kind === 'time' ? `toFloat64(toUnixTimestamp64Micro(${col.name})) AS ${col.name}` : col.name))
+    .map((col) => (col.kind === 'time' ? `toFloat64(toUnixTimestamp64Micro(${col.name})) AS ${col.name}_us` : col.name))
     .join(', ');
 }
 
@@ -276,8 +278,9 @@ export function selectList(cols: Column[], only?: Set<string>): string {
 export function fromRow<T>(cols: Column[], row: Record<string, unknown>, defaults: Partial<T> = {}): T {
   const out: Record<string, unknown> = { ...defaults };
   for (const col of cols) {
-    if (!(col.name in row)) continue;
-    const v = row[col.name];
+    const name = col.kind === 'time' ? `${col.name}_us` : col.name;
+    if (!(name in row)) continue;
+    const v = row[name];
     if (v === null || v === undefined) out[col.field] = col.type.startsWith('Nullable') ? null : col.kind === 'string' ? '' : col.kind === 'bool' ? false : 0;
     else if (col.kind === 'string') out[col.field] = String(v);
     else if (col.kind === 'bool') out[col.field] = v === true || v === 1 || v === 'true';
