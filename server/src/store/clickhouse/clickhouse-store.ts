@@ -125,7 +125,7 @@ export class ClickHouseStore implements Store {
       const table = /ALTER TABLE \w+\.(\w+)/.exec(stmt)?.[1] ?? '';
       const current = ddl.get(table) ?? '';
       const has = / TTL /.test(current);
-      if (days > 0 && current.includes(`INTERVAL ${days} DAY`)) continue;
+      if (days > 0 && current.includes(`toIntervalDay(${days})`)) continue;
       if (days <= 0 && !has) continue;
       await this.command(stmt);
     }
