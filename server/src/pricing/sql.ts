@@ -50,3 +50,39 @@ export function callCostSql(u: string, mp: string): string {
         + ${write} * ${mp}.write_usd + coalesce(${u}.output_tokens, 0) * ${mp}.output_usd) / 1000000.0
     END`;
 }
+
+/**
+ * Cost of a usage row (a sum of calls: store/usage rows, llm-usage.ts) at a price, and how many of
+ * its calls have a cost. Exact under summation because a row keeps its calls apart by cost class:
+ * reported costs are summed as they are; calls priced from tokens keep the token sums of each price
+ * class (pricedBillable = input - cached - cache write, or input when that is negative; as in
+ * callCostSql), which a price multiplies; calls without an input/output split have no cost. NULL
+ * when no call of the row has a cost, as the sum of per-call costs would be.
+ */
+export function usageCostSql(u: string, mp: string): { cost: string; costedCalls: string } {
+  const priced = `CASE WHEN ${mp}.input_usd IS NULL THEN 0 ELSE ${u}.priced_calls END`;
+  const costedCalls = `(${u}.reported_calls + ${priced})`;
+  const cost = `CASE WHEN ${costedCalls} > 0 THEN coalesce(${u}.reported_cost, 0) + CASE WHEN ${mp}.input_usd IS NULL THEN 0 ELSE
+      (${u}.billable_input * ${mp}.input_usd + ${u}.priced_cached * ${mp}.cached_usd + ${u}.priced_cache_write * ${mp}.write_usd
+        + ${u}.priced_output * ${mp}.output_usd) / 1000000.0 END END`;
+  return { cost, costedCalls };
+}
+
+/**
+ * The usage columns of one LLM call (a steps row `s`) as a usage row of one call: the same sums a
+ * stored usage row keeps (derive/steps-usage.ts addCall), for calls read one by one.
+ */
+export function callUsageColumnsSql(s: string): string {
+  const reported = `${s}.cost IS NOT NULL`;
+  const priced = `(${s}.cost IS NULL AND (${s}.input_tokens IS NOT NULL OR ${s}.output_tokens IS NOT NULL))`;
+  const input = `coalesce(${s}.input_tokens, 0)`;
+  const cached = `coalesce(${s}.cached_tokens, 0)`;
+  const write = `coalesce(${s}.cache_write_tokens, 0)`;
+  const rest = `(${input} - ${cached} - ${write})`;
+  const when = (v: string) => `CASE WHEN ${priced} THEN ${v} ELSE 0 END`;
+  return `1 AS calls, ${s}.input_tokens, ${s}.output_tokens, ${s}.cached_tokens, ${s}.cache_write_tokens, ${s}.reasoning_tokens,
+    coalesce(${s}.total_tokens, ${input} + coalesce(${s}.output_tokens, 0)) AS total_tokens,
+    CASE WHEN ${reported} THEN 1 ELSE 0 END AS reported_calls, ${s}.cost AS reported_cost,
+    ${when('1')} AS priced_calls, ${when(`CASE WHEN ${rest} >= 0 THEN ${rest} ELSE ${input} END`)} AS billable_input,
+    ${when(cached)} AS priced_cached, ${when(write)} AS priced_cache_write, ${when(`coalesce(${s}.output_tokens, 0)`)} AS priced_output`;
+}

@@ -68,3 +68,43 @@ export function stepConditions(filters: Filters, p: Params): string[] {
   }
   return out;
 }
+
+/** Columns of usage_v (alias u) per run dimension. */
+const USAGE_COLUMNS: Partial<Record<Dimension, string>> = {
+  agent: 'agent',
+  agentVersion: 'agent_version',
+  status: 'status',
+  channel: 'channel',
+  environment: 'environment',
+  service: 'service',
+  conversation: 'conversation_id',
+  user: 'user_id',
+};
+
+/**
+ * Conditions on usage_v (alias a) as one SQL condition, tool filters excepted (llm-usage.ts).
+ * Model and provider filter the calls of LLM steps by their own model; a run-level row (a run's
+ * own totals) by whether its trace has a span of that model, as the runs' filters do (runConditions).
+ */
+export function usageConditions(filters: Filters, p: Params, a: string): string {
+  const out: string[] = [];
+  const byStep: string[] = [];
+  const byTrace: string[] = [];
+  for (const [dim, values] of Object.entries(filters) as [Dimension, string[]][]) {
+    if (!values?.length || dim === 'tool') continue;
+    const col = USAGE_COLUMNS[dim];
+    if (col) out.push(`list_contains(${p.list(values)}, ${a}.${col})`);
+    else {
+      const list = p.list(values);
+      const column = STEP_COLUMNS[dim].replace(/^s\./, '');
+      byStep.push(`list_contains(${list}, ${a}.${column})`);
+      byTrace.push(`list_contains(${list}, x.${column})`);
+    }
+  }
+  if (byStep.length) {
+    out.push(
+      `((NOT ${a}.run_level AND ${byStep.join(' AND ')}) OR (${a}.run_level AND EXISTS (SELECT 1 FROM spans x WHERE x.tenant = ${a}.tenant AND x.trace_id = ${a}.trace_id AND ${byTrace.join(' AND ')})))`,
+    );
+  }
+  return out.length ? out.join(' AND ') : 'true';
+}

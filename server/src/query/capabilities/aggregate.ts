@@ -6,7 +6,7 @@
 import { Dimension, DIMENSION_LABELS, Filters, Metric, ResolvedQuery } from '@agent-insights/model';
 import { QueryEnv, QueryError } from '../context';
 import { Params, runConditions, STEP_COLUMNS } from '../filters-sql';
-import { PricedUsage, pricedUsage, pricingOf } from './llm-usage';
+import { PricedUsage, pricedUsage, pricingOf, usageByTime } from './llm-usage';
 import { METRIC_DEFINITIONS, Source } from './metric-definitions';
 import { sessionConditions } from './sessions';
 
@@ -79,9 +79,12 @@ function toolStepFilters(filters: Filters, p: Params): string[] {
 }
 
 /** LLM usage of the query's scope (a tool filter selects the calls of runs that called the tool). */
-function usageOf(q: ResolvedQuery, env: QueryEnv, p: Params): Promise<PricedUsage> {
-  return pricedUsage(env, p, { filters: q.filters, range: q.range });
+function usageOf(q: ResolvedQuery, env: QueryEnv, p: Params, perCall: boolean): Promise<PricedUsage> {
+  return pricedUsage(env, p, { filters: q.filters, range: q.range, perCall });
 }
+
+/** A key is constant within each 15-minute UTC bucket when its grain is a multiple of 15 minutes. */
+const BUCKET_MS = 15 * 60_000;
 
 function cannotGroup(metric: string, dim: Dimension, why: string): QueryError {
   return new QueryError(`${metric} cannot be grouped by ${DIMENSION_LABELS[dim].toLowerCase()}: ${why}`);
@@ -118,6 +121,8 @@ export interface AggregateSpec {
   metrics: Metric[];
   /** Bucket key of a row, an SQL number expression on the source's time column. */
   key?: (timeColumn: string) => string;
+  /** The length of the key's intervals (ms): keys finer than 15 minutes need LLM calls one by one. */
+  keyGrainMs?: number;
   groupBy?: Dimension;
 }
 
@@ -143,7 +148,8 @@ export async function aggregate(q: ResolvedQuery, env: QueryEnv, spec: Aggregate
   const { dialect } = env;
   const p = new Params();
   // The usage relation is a CTE whose parameters come first (and which filters by tenant itself).
-  const usage = source === 'llm' ? await usageOf(q, env, p) : undefined;
+  const perCall = spec.key !== undefined && (spec.keyGrainMs === undefined || spec.keyGrainMs % BUCKET_MS !== 0);
+  const usage = source === 'llm' ? await usageOf(q, env, p, perCall) : undefined;
   let tenantParam: string | undefined;
   const tenant = () => (tenantParam ??= p.add(env.tenant));
   const where = [...shape.where];
@@ -167,9 +173,11 @@ export async function aggregate(q: ResolvedQuery, env: QueryEnv, spec: Aggregate
   }
   const ctx = { dialect, nowMs: env.nowMs, creditsPerUsd: pricingOf(env).creditsPerUsd };
   defs.forEach((d, i) => select.push(`CAST(${d.sql(ctx)} AS DOUBLE) AS m${i}`));
+  // LLM usage is summed per time (and group) first: the key is then computed once per bucket.
+  const from = source === 'llm' ? `${usageByTime(spec.groupBy ? [USAGE_GROUP_COLUMNS[spec.groupBy]!.replace(/^u\./, '')] : [])} u` : shape.from;
   const sql =
     (usage ? `WITH ${usage.ctes}\n` : '') +
-    `SELECT ${select.join(', ')} FROM ${shape.from} ${join}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${keys.length ? ` GROUP BY ${keys.join(', ')}` : ''}`;
+    `SELECT ${select.join(', ')} FROM ${from} ${join}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${keys.length ? ` GROUP BY ${keys.join(', ')}` : ''}`;
   const rows = await env.store.read(sql, p.values);
   return {
     usage,

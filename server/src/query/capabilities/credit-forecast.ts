@@ -22,7 +22,7 @@ import { field, frame, withNotice } from '../frame';
 import { Params } from '../filters-sql';
 import { formatLocal, nextPeriodStart, periodStart, periodStarts } from './calendar';
 import { CREDITS_UNIT } from './llm';
-import { pricedUsage, pricesMeta, withUnpricedNotice } from './llm-usage';
+import { pricedUsage, pricesMeta, usageByTime, withUnpricedNotice } from './llm-usage';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -42,13 +42,14 @@ export const creditForecast: Capability = async (q, env) => {
   const bucket = period === 'day' ? `(${start} + floor((${d.epochMs('u.t')} - ${start}) / ${HOUR}) * ${HOUR})` : d.calendarEpochMs('u.t', 'day', tz, q.weekStart);
 
   const p = new Params();
-  const usage = await pricedUsage(env, p, { filters: q.filters, range: { from: Math.min(start, windowFrom), to: now } });
+  // The rate window's start splits its 15-minute bucket: that bucket's calls are read one by one.
+  const usage = await pricedUsage(env, p, { filters: q.filters, range: { from: Math.min(start, windowFrom), to: now }, cuts: [start, windowFrom] });
   const rows = await env.store.read(
     `WITH ${usage.ctes}
      SELECT CASE WHEN u.t >= ${d.timestamp(start)} THEN ${bucket} END AS step_ms,
        sum(u.cost_usd) AS cost,
        sum(CASE WHEN u.t >= ${d.timestamp(windowFrom)} THEN u.cost_usd END) AS window_cost
-     FROM llm_usage u GROUP BY step_ms`,
+     FROM ${usageByTime()} u GROUP BY step_ms`,
     p.values,
   );
   const creditsPerUsd = usage.pricing.creditsPerUsd;

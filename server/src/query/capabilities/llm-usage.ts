@@ -1,15 +1,29 @@
 /**
  * LLM usage with cost: the one relation every token, cost and credit figure reads (llmTokens,
  * creditForecast, modelShare, costPerConversation, the runs table's Cost; time series and
- * heatmaps of cost and credits can use it too).
+ * heatmaps of tokens, cost and credits).
  *
- * `llm_usage` has one row per LLM call: LLM steps that report usage or cost, at their start time;
+ * The calls are those of design.md: LLM steps that report usage or cost, at their start time;
  * and, for a run with no LLM step reporting usage or cost, the run's own totals (an agent span's
- * or a native run's), at the run's start (design.md: a total is used only without its parts).
- * Columns: t (TIMESTAMP), run_id, agent, agent_version, status, channel, environment, service,
- * conversation_id, user_id, model, response_model, provider, input_tokens, output_tokens,
- * cached_tokens, cache_write_tokens, reasoning_tokens, total_tokens, reported_cost, run_level,
- * cost_usd (the reported cost, else tokens x price, else NULL: no price is never a guess).
+ * or a native run's), at the run's start (a total is used only without its parts). Derivation
+ * stores them summed per run, 15-minute UTC bucket and model (the usage table,
+ * derive/steps-usage.ts), about one row per 4 calls, replaced with the trace's other derived rows
+ * whenever the trace is derived again: a late span or a run that finishes changes its rows, never
+ * an aggregate that would have to be patched.
+ *
+ * `llm_usage` has one row per such sum: t (TIMESTAMP: the bucket's start, or the exact time of a
+ * call read one by one), run_id, agent, agent_version, status, channel, environment, service,
+ * conversation_id, user_id, model, response_model, provider, run_level, calls, input_tokens,
+ * output_tokens, cached_tokens, cache_write_tokens, reasoning_tokens, total_tokens, reported_calls,
+ * cost_usd (reported costs plus tokens x price; NULL when no call has a cost: no price is never a
+ * guess) and costed_calls. Consumers sum these columns.
+ *
+ * Exact times: a bucket row stands for calls anywhere in its 15 minutes, so bucket rows are used
+ * only for buckets wholly inside the range and not split by a consumer's cut (UsageScope.cuts);
+ * the calls of the partial buckets at the range's ends are read one by one from steps (a few
+ * thousand at most), as is everything when the consumer's own keys are finer than 15 minutes.
+ * Every time zone's offset is a multiple of 15 minutes, so a bucket lies in one local hour, day,
+ * week and month: consumers sum per t first and key the few thousand sums, not the calls.
  *
  * Prices are resolved in TypeScript (pricing/prices.ts lookupPrice, with the snapshot-to-base
  * fallback) for the (model, response model) pairs the scope holds, found by a first small query,
@@ -17,9 +31,9 @@
  */
 import { Filters } from '@agent-insights/model';
 import { defaultPricing, lookupPrice, Pricing } from '../../pricing';
-import { modelPricesSql, callCostSql, ResolvedPrice } from '../../pricing/sql';
+import { callUsageColumnsSql, modelPricesSql, ResolvedPrice, usageCostSql } from '../../pricing/sql';
 import { QueryEnv } from '../context';
-import { Params, runConditions, stepConditions } from '../filters-sql';
+import { Params, stepConditions, usageConditions } from '../filters-sql';
 import { FrameJson, withNotice } from '../frame';
 
 export interface UsageScope {
@@ -28,8 +42,14 @@ export interface UsageScope {
   range?: { from: number; to: number };
   /** Only calls of these runs. */
   runIds?: string[];
-  /** A condition on a run id column (s.run_id or r.run_id), its parameters added to p. */
+  /** Runs of runIds start in this range (epoch ms): lets the engine skip storage blocks. */
+  runStart?: { from: number; to: number };
+  /** A condition on a run id column (s.run_id or u.run_id), its parameters added to p. */
   runFilter?: (p: Params, runIdColumn: string) => string;
+  /** Instants (epoch ms) at which the consumer splits calls (`t >= cut`): their buckets are read call by call. */
+  cuts?: number[];
+  /** The consumer keys calls by intervals finer than 15 minutes: read every call of the range one by one. */
+  perCall?: boolean;
 }
 
 export interface UnpricedModel {
@@ -40,7 +60,7 @@ export interface UnpricedModel {
 }
 
 export interface PricedUsage {
-  /** CTE definitions to follow WITH (usage_base, model_prices, llm_usage), with parameters of the given Params. */
+  /** CTE definitions to follow WITH (usage_rows, model_prices, llm_usage), with parameters of the given Params. */
   ctes: string;
   unpriced: UnpricedModel[];
   pricing: Pricing;
@@ -50,58 +70,73 @@ export function pricingOf(env: QueryEnv): Pricing {
   return env.pricing ?? defaultPricing();
 }
 
+const BUCKET_MS = 15 * 60_000;
 const USAGE_PREDICATE = (a: string) => `(${a}.input_tokens IS NOT NULL OR ${a}.output_tokens IS NOT NULL OR ${a}.total_tokens IS NOT NULL OR ${a}.cost IS NOT NULL)`;
+const USAGE_SUMS = `calls, input_tokens, output_tokens, cached_tokens, cache_write_tokens, reasoning_tokens, total_tokens,
+  reported_calls, reported_cost, priced_calls, billable_input, priced_cached, priced_cache_write, priced_output`;
 
-function usageBaseSql(env: QueryEnv, p: Params, scope: UsageScope): string {
+/** Which parts of the range bucket rows may serve: whole buckets [from, to), minus the split ones. */
+interface WholeBuckets {
+  from: number;
+  to: number;
+  split: number[];
+}
+
+function wholeBuckets(scope: UsageScope): WholeBuckets | null {
+  if (!scope.range || scope.perCall) return null;
+  // A timestamp is stored in µs; a call at t is in the range when from <= t <= to (ms, inclusive).
+  const from = Math.ceil(scope.range.from / BUCKET_MS) * BUCKET_MS;
+  const to = Math.floor((scope.range.to + 0.001) / BUCKET_MS) * BUCKET_MS;
+  const split = [...new Set((scope.cuts ?? []).filter((c) => c % BUCKET_MS !== 0).map((c) => Math.floor(c / BUCKET_MS) * BUCKET_MS))];
+  return { from, to, split: split.filter((b) => b >= from && b < to) };
+}
+
+function usageRowsSql(env: QueryEnv, p: Params, scope: UsageScope): string {
   const d = env.dialect;
   const tenant = p.add(env.tenant);
   // An LLM call names no tool: a tool filter selects the calls of runs that called the tool.
   const { tool, ...filters } = scope.filters;
-  const steps = [`s.tenant = ${tenant}`, `s.role = 'llm'`, USAGE_PREDICATE('s'), ...stepConditions(filters, p)];
-  const runs = [
-    `r.tenant = ${tenant}`,
-    `(r.total_tokens > 0 OR r.input_tokens > 0 OR r.output_tokens > 0 OR r.cost IS NOT NULL)`,
-    `NOT EXISTS (SELECT 1 FROM steps_v x WHERE x.tenant = r.tenant AND x.run_id = r.run_id AND x.role = 'llm' AND ${USAGE_PREDICATE('x')})`,
-    ...runConditions(filters, p),
-  ];
-  if (tool?.length) {
-    const tools = p.list(tool);
-    const calledTool = (col: string) => `${col} IN (SELECT x.run_id FROM steps_v x WHERE x.tenant = ${tenant} AND x.role = 'tool' AND list_contains(${tools}, x.tool_name))`;
-    steps.push(calledTool('s.run_id'));
-    runs.push(calledTool('r.run_id'));
+  const common = (runIdCol: string): string[] => {
+    const out: string[] = [];
+    if (tool?.length) out.push(`${runIdCol} IN (SELECT x.run_id FROM steps_v x WHERE x.tenant = ${tenant} AND x.role = 'tool' AND list_contains(${p.list(tool)}, x.tool_name))`);
+    if (scope.runIds) out.push(`list_contains(${p.list(scope.runIds.length ? scope.runIds : [''])}, ${runIdCol})`);
+    if (scope.runFilter) out.push(scope.runFilter(p, runIdCol));
+    return out;
+  };
+  const runStart = (col: string): string[] => (scope.runStart ? [`${col} >= ${d.timestamp(scope.runStart.from)}`, `${col} <= ${d.timestamp(scope.runStart.to)}`] : []);
+  const inRange = (col: string): string[] => (scope.range ? [`${col} >= ${d.timestamp(scope.range.from)}`, `${col} <= ${d.timestamp(scope.range.to)}`] : []);
+  const whole = wholeBuckets(scope);
+  const inWhole = (col: string): string =>
+    whole
+      ? `(${col} >= ${d.timestamp(whole.from)} AND ${col} < ${d.timestamp(whole.to)}` +
+        whole.split.map((b) => ` AND NOT (${col} >= ${d.timestamp(b)} AND ${col} < ${d.timestamp(b + BUCKET_MS)})`).join('') +
+        ')'
+      : 'false';
+  const dims = (a: string) => `${a}.agent, ${a}.agent_version, ${a}.status, ${a}.channel, ${a}.environment, ${a}.service, ${a}.conversation_id, ${a}.user_id`;
+  const branches: string[] = [];
+
+  // Stored sums of calls: every bucket without a range; else the whole buckets inside it.
+  if (!scope.perCall) {
+    const where = [`u.tenant = ${tenant}`, ...common('u.run_id'), ...runStart('u.run_start')];
+    if (scope.range) where.push(inWhole('u.bucket'));
+    branches.push(`SELECT u.bucket AS t, u.run_id, ${dims('u')}, u.model, u.response_model, u.provider, u.run_level, ${USAGE_SUMS}
+      FROM usage_v u WHERE ${where.join(' AND ')} AND ${usageConditions(filters, p, 'u')}`);
   }
-  if (scope.range) {
-    const from = d.timestamp(scope.range.from);
-    const to = d.timestamp(scope.range.to);
-    steps.push(`s.start_time >= ${from}`, `s.start_time <= ${to}`);
-    runs.push(`r.start_time >= ${from}`, `r.start_time <= ${to}`);
-  }
-  if (scope.runIds) {
-    const ids = p.list(scope.runIds.length ? scope.runIds : ['']);
-    steps.push(`list_contains(${ids}, s.run_id)`);
-    runs.push(`list_contains(${ids}, r.run_id)`);
-  }
-  if (scope.runFilter) {
-    steps.push(scope.runFilter(p, 's.run_id'));
-    runs.push(scope.runFilter(p, 'r.run_id'));
-  }
-  return `SELECT s.start_time AS t, s.run_id, s.run_agent AS agent, s.run_agent_version AS agent_version, s.run_status AS status,
+  // Calls one by one where bucket rows cannot serve: the range's partial buckets, split buckets, or all.
+  if (scope.range && (scope.perCall || whole)) {
+    const notWhole = (col: string) => `NOT ${inWhole(col)}`;
+    const steps = [`s.tenant = ${tenant}`, `s.role = 'llm'`, USAGE_PREDICATE('s'), ...inRange('s.start_time'), notWhole('s.start_time'), ...stepConditions(filters, p), ...common('s.run_id'), ...runStart('s.run_start')];
+    branches.push(`SELECT s.start_time AS t, s.run_id, s.run_agent AS agent, s.run_agent_version AS agent_version, s.run_status AS status,
         s.run_channel AS channel, s.run_environment AS environment, s.run_service AS service,
-        s.run_conversation_id AS conversation_id, s.run_user_id AS user_id, s.model, s.response_model, s.provider,
-        s.input_tokens, s.output_tokens, s.cached_tokens, s.cache_write_tokens, s.reasoning_tokens,
-        coalesce(s.total_tokens, coalesce(s.input_tokens, 0) + coalesce(s.output_tokens, 0)) AS total_tokens,
-        s.cost AS reported_cost, false AS run_level
-      FROM steps_v s WHERE ${steps.join(' AND ')}
-      UNION ALL
-      SELECT r.start_time, r.run_id, r.agent, r.agent_version, r.status, r.channel, r.environment, r.service,
-        r.conversation_id, r.user_id, coalesce(root.model, ''), coalesce(root.response_model, ''), coalesce(root.provider, ''),
-        -- The runs table keeps 0 for "not reported": without an input/output split there is nothing to price.
-        CASE WHEN r.input_tokens + r.output_tokens > 0 THEN r.input_tokens END,
-        CASE WHEN r.input_tokens + r.output_tokens > 0 THEN r.output_tokens END,
-        r.cached_tokens, root.cache_write_tokens, r.reasoning_tokens, r.total_tokens, r.cost, true
-      FROM runs_v r
-        LEFT JOIN spans root ON root.tenant = r.tenant AND root.trace_id = r.trace_id AND root.span_id = r.root_span_id AND root.record = 'span'
-      WHERE ${runs.join(' AND ')}`;
+        s.run_conversation_id AS conversation_id, s.run_user_id AS user_id, s.model, s.response_model, s.provider, false AS run_level,
+        ${callUsageColumnsSql('s')}
+      FROM steps_v s WHERE ${steps.join(' AND ')}`);
+    // A run's own totals count at the run's start.
+    const runs = [`u.tenant = ${tenant}`, 'u.run_level', ...inRange('u.run_start'), notWhole('u.bucket'), ...common('u.run_id'), ...runStart('u.run_start')];
+    branches.push(`SELECT u.run_start AS t, u.run_id, ${dims('u')}, u.model, u.response_model, u.provider, u.run_level, ${USAGE_SUMS}
+      FROM usage_v u WHERE ${runs.join(' AND ')} AND ${usageConditions(filters, p, 'u')}`);
+  }
+  return branches.join('\n      UNION ALL ');
 }
 
 /**
@@ -112,9 +147,9 @@ export async function pricedUsage(env: QueryEnv, p: Params, scope: UsageScope): 
   const pricing = pricingOf(env);
   const pp = new Params();
   const pairs = await env.store.read(
-    `WITH usage_base AS (${usageBaseSql(env, pp, scope)})
-     SELECT model, response_model, sum(CASE WHEN reported_cost IS NULL THEN 1 ELSE 0 END) AS unreported
-     FROM usage_base GROUP BY model, response_model`,
+    `WITH usage_rows AS (${usageRowsSql(env, pp, scope)})
+     SELECT model, response_model, sum(calls - reported_calls) AS unreported
+     FROM usage_rows GROUP BY model, response_model`,
     pp.values,
   );
   const resolved: ResolvedPrice[] = [];
@@ -126,17 +161,33 @@ export async function pricedUsage(env: QueryEnv, p: Params, scope: UsageScope): 
     if (price) resolved.push({ model, responseModel, price });
     else if (Number(row.unreported) > 0) unpriced.set(model, (unpriced.get(model) ?? 0) + Number(row.unreported));
   }
-  const ctes = `usage_base AS (${usageBaseSql(env, p, scope)}),
+  const cost = usageCostSql('u', 'mp');
+  const ctes = `usage_rows AS (${usageRowsSql(env, p, scope)}),
     model_prices AS (${modelPricesSql(resolved, env.dialect)}),
     llm_usage AS (
-      SELECT u.*, ${callCostSql('u', 'mp')} AS cost_usd
-      FROM usage_base u LEFT JOIN model_prices mp ON mp.model = u.model AND mp.response_model = u.response_model
+      SELECT u.t, u.run_id, u.agent, u.agent_version, u.status, u.channel, u.environment, u.service, u.conversation_id, u.user_id,
+        u.model, u.response_model, u.provider, u.run_level, u.calls, u.input_tokens, u.output_tokens, u.cached_tokens,
+        u.cache_write_tokens, u.reasoning_tokens, u.total_tokens, u.reported_calls, ${cost.cost} AS cost_usd, ${cost.costedCalls} AS costed_calls
+      FROM usage_rows u LEFT JOIN model_prices mp ON mp.model = u.model AND mp.response_model = u.response_model
     )`;
   return {
     ctes,
     unpriced: [...unpriced].map(([model, calls]) => ({ model, calls })).sort((a, b) => b.calls - a.calls || a.model.localeCompare(b.model)),
     pricing,
   };
+}
+
+/**
+ * llm_usage summed per t (and the given columns of it) as a relation with the same column names:
+ * what consumers key by time, so that the key (a time zone conversion) is computed once per
+ * bucket, not once per row.
+ */
+export function usageByTime(extra: string[] = []): string {
+  const cols = ['t', ...extra];
+  return `(SELECT ${cols.map((c) => `u.${c}`).join(', ')}, sum(u.calls) AS calls, sum(u.input_tokens) AS input_tokens,
+      sum(u.output_tokens) AS output_tokens, sum(u.cached_tokens) AS cached_tokens, sum(u.reasoning_tokens) AS reasoning_tokens,
+      sum(u.total_tokens) AS total_tokens, sum(u.cost_usd) AS cost_usd, sum(u.costed_calls) AS costed_calls
+    FROM llm_usage u GROUP BY ${cols.map((c) => `u.${c}`).join(', ')})`;
 }
 
 /** "No price for gpt-9 (3 calls), (no model) (1 call): ..." on the frame, when some calls have no price. */
@@ -162,15 +213,15 @@ export function pricesMeta(pricing: Pricing): Record<string, unknown> {
  * and none of its LLM steps did; else the sum over its calls when every call has a cost (reported
  * or priced); NULL when some call has neither; the stored cost when the run made no LLM call.
  */
-export async function runCosts(env: QueryEnv, runIds: string[]): Promise<Map<string, { cost: number | null; stepReported: boolean }>> {
+export async function runCosts(env: QueryEnv, runIds: string[], runStart?: { from: number; to: number }): Promise<Map<string, { cost: number | null; stepReported: boolean }>> {
   const out = new Map<string, { cost: number | null; stepReported: boolean }>();
   if (!runIds.length) return out;
   const p = new Params();
-  const usage = await pricedUsage(env, p, { filters: {}, runIds });
+  const usage = await pricedUsage(env, p, { filters: {}, runIds, runStart });
   const rows = await env.store.read(
     `WITH ${usage.ctes}
-     SELECT run_id, count(*) AS calls, count(cost_usd) AS costed, sum(cost_usd) AS cost,
-       sum(CASE WHEN NOT run_level AND reported_cost IS NOT NULL THEN 1 ELSE 0 END) AS steps_reported
+     SELECT run_id, sum(calls) AS calls, sum(costed_calls) AS costed, sum(cost_usd) AS cost,
+       sum(CASE WHEN NOT run_level THEN reported_calls ELSE 0 END) AS steps_reported
      FROM llm_usage GROUP BY run_id`,
     p.values,
   );
@@ -183,7 +234,10 @@ export async function runCosts(env: QueryEnv, runIds: string[]): Promise<Map<str
 
 /** Applies runCosts to rows of the runs table (run_id, cost: the stored cost). */
 export async function withComputedRunCost<T extends Record<string, unknown>>(env: QueryEnv, rows: T[]): Promise<T[]> {
-  const costs = await runCosts(env, rows.map((r) => String(r.run_id)));
+  // The runs' starts bound their usage rows' run_start: the engine reads only those blocks.
+  const starts = rows.map((r) => Number(r.start_ms)).filter((t) => Number.isFinite(t));
+  const runStart = starts.length === rows.length && starts.length ? { from: Math.min(...starts) - 1, to: Math.max(...starts) + 1 } : undefined;
+  const costs = await runCosts(env, rows.map((r) => String(r.run_id)), runStart);
   for (const r of rows) {
     const c = costs.get(String(r.run_id));
     if (!c) continue; // no LLM call: the stored cost stands

@@ -10,7 +10,7 @@ import { Capability } from '../context';
 import { field, frame, FrameJson } from '../frame';
 import { Params, runConditions } from '../filters-sql';
 import { periodStarts } from './calendar';
-import { pricedUsage, pricesMeta, withUnpricedNotice } from './llm-usage';
+import { pricedUsage, pricesMeta, usageByTime, withUnpricedNotice } from './llm-usage';
 
 export const CREDITS_UNIT = 'suffix: credits';
 const NO_MODEL = '(no model)';
@@ -30,10 +30,10 @@ export const llmTokens: Capability = async (q, env) => {
   const period = q.options.period;
   const rows = await env.store.read(
     `WITH ${usage.ctes}
-     SELECT ${env.dialect.calendarEpochMs('u.t', period, q.timezone, q.weekStart)} AS period_ms, count(*) AS calls,
+     SELECT ${env.dialect.calendarEpochMs('u.t', period, q.timezone, q.weekStart)} AS period_ms, sum(u.calls) AS calls,
        sum(u.input_tokens) AS input, sum(u.output_tokens) AS output, sum(u.cached_tokens) AS cached,
        sum(u.reasoning_tokens) AS reasoning, sum(u.total_tokens) AS total, sum(u.cost_usd) AS cost
-     FROM llm_usage u GROUP BY period_ms ORDER BY period_ms`,
+     FROM ${usageByTime()} u GROUP BY period_ms ORDER BY period_ms`,
     p.values,
   );
   const byPeriod = new Map(rows.map((r) => [Number(r.period_ms), r]));
@@ -75,8 +75,8 @@ export const modelShare: Capability = async (q, env) => {
   const usage = await pricedUsage(env, p, { filters: q.filters, range: q.range });
   const rows = await env.store.read(
     `WITH ${usage.ctes}
-     SELECT u.model, u.provider, count(*) AS calls, sum(u.total_tokens) AS tokens, sum(u.cost_usd) AS cost,
-       sum(CASE WHEN u.cost_usd IS NULL THEN 1 ELSE 0 END) AS unpriced
+     SELECT u.model, u.provider, sum(u.calls) AS calls, sum(u.total_tokens) AS tokens, sum(u.cost_usd) AS cost,
+       sum(u.calls - u.costed_calls) AS unpriced
      FROM llm_usage u GROUP BY u.model, u.provider`,
     p.values,
   );

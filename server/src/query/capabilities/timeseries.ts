@@ -25,7 +25,7 @@ export const timeSeries: Capability = async (q, env) => {
   const def = METRIC_DEFINITIONS[metric];
   const groupBy = q.options.groupBy;
   const buckets = planBuckets(q, env.dialect);
-  const { rows, usage } = await aggregate(q, env, { metrics: [metric], key: buckets.key, groupBy });
+  const { rows, usage } = await aggregate(q, env, { metrics: [metric], key: buckets.key, keyGrainMs: buckets.intervalMs, groupBy });
 
   const byGroup = new Map<string, Map<number, number | null>>();
   // Without a dimension there is one series, also when no row matched (counts are then all 0).
