@@ -8,6 +8,7 @@
 import { anchorMs, seedDataset, SeededDataset } from '../../test-support/dataset';
 import { query, rows } from '../../test-support/query';
 import { INGEST_KEY, postJson, READ_KEY, startTestServer, TestServer } from '../../test-support/server';
+import { postOtlp, tracesJson } from '../../test-support/otlp';
 
 let server: TestServer;
 let data: SeededDataset;
@@ -27,6 +28,14 @@ beforeAll(async () => {
     ],
   });
   expect(res.status).toBe(200);
+  // A LiveKit session still running: its turns have arrived, its agent_session span has not (so it
+  // has no end). Two hours before the anchor, outside every other test's time range.
+  const start = data.anchor - 2 * H;
+  const traceId = 'feed0000000000000000000000000001';
+  const session = 'feed000000000001';
+  const turn = (i: number, latency: number, interrupted: boolean) => ({ traceId, spanId: `feed00000000010${i}`, parentSpanId: session, name: 'agent_turn', start: start + i * 20_000, end: start + i * 20_000 + 5_000, attributes: { 'lk.e2e_latency': latency, 'lk.interrupted': interrupted } });
+  const otlp = await postOtlp(`${server.url}/v1/traces`, INGEST_KEY, JSON.stringify(tracesJson([turn(1, 0.6, false), turn(2, 0.9, true), turn(3, 1.5, false)], { 'service.name': 'doorman' })));
+  expect(otlp.status).toBe(200);
 });
 afterAll(() => server.cleanup());
 
@@ -83,6 +92,17 @@ describe('sessionStats', () => {
     expect(rows(await stats({ filters: { agent: ['receptionist', 'tutor'] } })).map((r) => r.Agent)).toEqual(['receptionist', 'tutor']);
     expect(rows(await stats({ filters: { status: ['failed'] } })).map((r) => [r.Agent, r.Sessions])).toEqual([['concierge', 1]]);
     expect(rows(await stats({ filters: { model: ['gpt-4o'] } }))).toEqual([]);
+  });
+
+  it('a running session (no end yet) takes all its turns for the response latency', async () => {
+    const res = await query(server.url, READ_KEY, [{ refId: 'A', queryType: 'sessionStats', timeRange: { from: data.anchor - 3 * H, to: data.anchor - H } }]);
+    expect(res.results.A.status).toBe(200);
+    const r = rows(res.results.A.frames[0]);
+    expect(r).toHaveLength(1);
+    expect(r[0]).toMatchObject({ Channel: 'voice', Sessions: 1, Finished: 0, 'Avg duration': null, Turns: 3, Interruptions: 1 });
+    // Latencies 600, 900, 1500 ms: p50 900; p95 at rank 0.95 x 2 = 1.9: 900 + 0.9 x 600 = 1440.
+    expect(r[0]['Response latency p50']).toBe(900);
+    expect(r[0]['Response latency p95']).toBeCloseTo(1440, 6);
   });
 
   it('the time range holds sessions by their start', async () => {
