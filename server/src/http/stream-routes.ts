@@ -15,6 +15,8 @@ import { FastifyInstance, FastifyReply } from 'fastify';
 import { LiveRuns, StreamParams, StreamSink } from '../live/runs-hub';
 import { liveRunsQuery, runsSnapshot } from '../live/runs-snapshot';
 import { duckdb } from '../query/dialect';
+import { pollingChangeFeed } from '../store/clickhouse/change-feed';
+import { ClickHouseStore } from '../store/clickhouse/clickhouse-store';
 import { AppDeps, Authorize } from './app';
 import { HttpError } from './errors';
 import { filtersFromQueryString, intParam } from './values-routes';
@@ -88,7 +90,16 @@ function sseSink(reply: FastifyReply): StreamSink & { closed: boolean } {
 }
 
 export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps, authorize: Authorize): void {
-  const hub = new LiveRuns(runsSnapshot(deps.store, duckdb, { pricing: deps.pricing }), (listener) => deps.writer.onCommit(listener));
+  // Own commits at once; on ClickHouse also the other replicas' commits, by polling (change-feed.ts).
+  const replicas = deps.store instanceof ClickHouseStore ? pollingChangeFeed(deps.store, { onError: (e) => app.log.warn({ err: e }, 'live runs: polling ClickHouse for changes failed') }) : null;
+  const hub = new LiveRuns(runsSnapshot(deps.store, duckdb, { pricing: deps.pricing }), (listener) => {
+    const own = deps.writer.onCommit(listener);
+    const others = replicas ? replicas(listener) : () => undefined;
+    return () => {
+      own();
+      others();
+    };
+  });
   app.decorate('liveRuns', hub);
   // Open streams would keep the server from closing: end them first.
   app.addHook('preClose', async () => hub.close());

@@ -93,7 +93,7 @@ it('retention sets a TTL on every table with data and removes it when retention 
 it('generates cluster DDL (ON CLUSTER, Replicated tables behind Distributed ones) that the engine parses', async () => {
   // No Keeper and no second server exist here, so the statements are parsed (formatQuery), not run.
   const ddl = allDdl({ database: 'agent_insights', cluster: 'prod' }, 15, 30);
-  expect(ddl.every((s) => s.includes('ON CLUSTER prod'))).toBe(true);
+  expect(ddl.every((s) => s.includes("ON CLUSTER prod"))).toBe(true);
   expect(ddl.filter((s) => s.includes('ENGINE = ReplicatedReplacingMergeTree')).length).toBe(9); // 8 tables + schema_migrations
   expect(ddl.filter((s) => s.includes('ENGINE = Distributed(prod, agent_insights,')).length).toBe(8);
   const client = createClient({ url: ch.url });

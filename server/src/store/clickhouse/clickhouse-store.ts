@@ -167,7 +167,9 @@ export class ClickHouseStore implements Store {
 
   async read(sql: string, params: unknown[] = []): Promise<Row[]> {
     const translated = toClickHouseParams(sql, params);
-    return this.query(translated.sql, translated.params);
+    // The shared SQL expects standard outer joins: unmatched columns are NULL, not type defaults.
+    const rs = await this.client.query({ query: translated.sql, query_params: translated.params, format: 'JSONEachRow', clickhouse_settings: { join_use_nulls: 1 } });
+    return (await rs.json()) as Row[];
   }
 
   // -- writes ---------------------------------------------------------------------------------
@@ -210,6 +212,19 @@ export class ClickHouseStore implements Store {
       }
       await this.insert(`${table}_store`, out);
     }
+  }
+
+  /**
+   * The latest change (ClickHouse's clock at insert, epoch µs) of runs per tenant within the last
+   * `seconds`: replicas poll it to refresh live streams on other replicas' commits.
+   */
+  async recentChanges(seconds: number): Promise<Map<string, number>> {
+    const rows = await this.query(
+      `SELECT tenant, toFloat64(toUnixTimestamp64Micro(max(changed_at))) AS last FROM runs_store
+       WHERE changed_at > now64(6) - toIntervalSecond({s:UInt32}) GROUP BY tenant`,
+      { s: Math.ceil(seconds) },
+    );
+    return new Map(rows.map((r) => [String(r.tenant), Number(r.last)]));
   }
 
   // -- reads ----------------------------------------------------------------------------------

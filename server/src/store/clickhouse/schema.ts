@@ -111,12 +111,14 @@ export const TABLES: TableSpec[] = [
     key: ['tenant', 'start_time', 'run_id'],
     tombstones: true,
     columns: RUN_COLUMNS,
-    extra: VERSIONED,
+    // changed_at is ClickHouse's own clock at insert: replicas poll it to learn of each other's
+    // commits (live streams), free of the skew between the replicas' clocks.
+    extra: [...VERSIONED, "changed_at DateTime64(6, 'UTC') DEFAULT now64(6)"],
     replacing: 'version, is_deleted',
     partitionBy: 'toYYYYMM(start_time)',
     // Newest-first run tables and time ranges read by start time.
     orderBy: 'tenant, start_time, run_id',
-    indexes: [TRACE_INDEX, 'INDEX version_idx version TYPE minmax GRANULARITY 1'],
+    indexes: [TRACE_INDEX, 'INDEX changed_idx changed_at TYPE minmax GRANULARITY 1'],
     shardBy: BY_TRACE,
   },
   {
