@@ -14,6 +14,8 @@ export interface Dialect {
   calendarEpochMs(ts: string, unit: 'day' | 'week' | 'month', tz: string, weekStart: 'monday' | 'sunday'): string;
   /** Percentile with linear interpolation between closest ranks (the one definition of design.md). */
   percentile(expr: string, p: number): string;
+  /** Several percentiles of one expression in one pass, as an array (1-based: element i + 1 is ps[i]). */
+  percentiles(expr: string, ps: number[]): string;
   /** Epoch milliseconds as a TIMESTAMP literal expression for comparisons. */
   timestamp(epochMs: number): string;
   epochMs(ts: string): string;
@@ -35,6 +37,7 @@ export const duckdb: Dialect = {
     return this.utcEpochMs(trunc, tz);
   },
   percentile: (expr, p) => `quantile_cont(${expr}, ${p})`,
+  percentiles: (expr, ps) => `quantile_cont(${expr}, [${ps.join(', ')}])`,
   timestamp: (ms) => `make_timestamp(${Math.round(ms * 1000)}::BIGINT)`,
   epochMs: (ts) => `epoch_ms(${ts})`,
   quote,

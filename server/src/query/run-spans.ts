@@ -6,7 +6,7 @@
  */
 import { deriveTrace, mergeRecords } from '../derive/trace';
 import { SpanRecord } from '../domain';
-import { Row, StepRow, Store } from '../store/store';
+import { Row, StepRow, Store, TraceWindow } from '../store/store';
 
 /** One span of a run: its content, attributes and events (step) and its derivation facts (fact). */
 export interface RunSpan {
@@ -16,11 +16,12 @@ export interface RunSpan {
 }
 
 /** The spans of one run, oldest first, each span once. */
-export async function loadRunSpans(store: Store, tenant: string, run: { runId: string; traceId: string }): Promise<RunSpan[]> {
-  const facts = await store.loadTrace(tenant, run.traceId);
+export async function loadRunSpans(store: Store, tenant: string, run: { runId: string; traceId: string; window?: TraceWindow }): Promise<RunSpan[]> {
+  // The run's row knows when its trace's records start and end: the engine reads only those blocks.
+  const facts = await store.loadTrace(tenant, run.traceId, run.window);
   const derived = deriveTrace(run.traceId, facts);
   const mergedFacts = mergeRecords(facts);
-  const records = (await store.loadTraceSteps(tenant, run.traceId)).filter((s) => derived.stepRun.get(s.spanId) === run.runId);
+  const records = (await store.loadTraceSteps(tenant, run.traceId, run.window)).filter((s) => derived.stepRun.get(s.spanId) === run.runId);
   return [...mergeRecords(records).values()]
     .sort((a, b) => a.startUs - b.startUs || a.spanId.localeCompare(b.spanId))
     .map((step) => {
@@ -35,7 +36,15 @@ export async function loadRunSpans(store: Store, tenant: string, run: { runId: s
 /** Columns of runs_v a run's trace, steps and events need. */
 const RUN_DETAIL_COLUMNS = `r.run_id, r.trace_id, r.root_span_id, r.agent, r.agent_version, r.service, r.environment, r.channel,
   r.conversation_id, r.user_id, r.status, epoch_ms(r.start_time)::DOUBLE AS start_ms, r.duration_ms, r.tool_calls, r.llm_calls,
-  r.input_tokens, r.output_tokens, r.total_tokens, r.cost, r.error_type, r.error_message`;
+  r.input_tokens, r.output_tokens, r.total_tokens, r.cost, r.error_type, r.error_message,
+  epoch_us(r.trace_start)::DOUBLE AS trace_start_us, epoch_us(r.trace_end)::DOUBLE AS trace_end_us`;
+
+/** The trace window of a run row read with RUN_DETAIL_COLUMNS (absent on rows not derived since migration 2). */
+export function traceWindowOf(run: Row): TraceWindow | undefined {
+  const from = run.trace_start_us;
+  const to = run.trace_end_us;
+  return from === null || from === undefined || to === null || to === undefined ? undefined : { fromUs: Number(from), toUs: Number(to) };
+}
 
 /**
  * Finds a run by any id it is known by: its run id (trace id + span id, or a native platform's own

@@ -39,13 +39,15 @@ export const toolMetrics: Capability = async (q, env) => {
     `WITH ${callsCte(q, env, p)},
      error_ranks AS (
        SELECT tool, error_type, row_number() OVER (PARTITION BY tool ORDER BY count(*) DESC, max(start_time) DESC, error_type) AS rk
-       FROM calls WHERE failed GROUP BY tool, error_type)
-     SELECT c.tool, count(*) AS calls, sum(CASE WHEN c.failed THEN 1 ELSE 0 END) AS errors,
-       avg(c.duration_ms) AS avg_ms, ${d.percentile('c.duration_ms', 0.5)} AS p50, ${d.percentile('c.duration_ms', 0.95)} AS p95,
-       ${d.percentile('c.duration_ms', 0.99)} AS p99, e.error_type AS top_error
-     FROM calls c LEFT JOIN error_ranks e ON e.tool = c.tool AND e.rk = 1
-     GROUP BY c.tool, e.error_type
-     ORDER BY calls DESC, c.tool`,
+       FROM calls WHERE failed GROUP BY tool, error_type),
+     per_tool AS (
+       -- The three percentiles in one pass: one sort of each tool's durations instead of three.
+       SELECT c.tool, count(*) AS calls, sum(CASE WHEN c.failed THEN 1 ELSE 0 END) AS errors,
+         avg(c.duration_ms) AS avg_ms, ${d.percentiles('c.duration_ms', [0.5, 0.95, 0.99])} AS ps
+       FROM calls c GROUP BY c.tool)
+     SELECT t.tool, t.calls, t.errors, t.avg_ms, t.ps[1] AS p50, t.ps[2] AS p95, t.ps[3] AS p99, e.error_type AS top_error
+     FROM per_tool t LEFT JOIN error_ranks e ON e.tool = t.tool AND e.rk = 1
+     ORDER BY t.calls DESC, t.tool`,
     p.values,
   );
   const col = (k: string) => rows.map((r) => r[k]);

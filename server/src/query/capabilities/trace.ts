@@ -11,7 +11,7 @@
  */
 import { Capability, QueryEnv, QueryError } from '../context';
 import { field, FieldSpec, frame, FrameJson, withNotice } from '../frame';
-import { findRun, loadRunSpans, RunSpan } from '../run-spans';
+import { findRun, loadRunSpans, RunSpan, traceWindowOf } from '../run-spans';
 import { Row } from '../../store/store';
 import { costUsd, lookupPrice, Pricing } from '../../pricing';
 import { pricingOf, withComputedRunCost } from './llm-usage';
@@ -32,7 +32,7 @@ async function loadRun(runId: string, env: QueryEnv): Promise<LoadedRun> {
   if (!found) throw new QueryError(`runId: no run "${runId}" for this tenant (a run id is <traceId>-<spanId>, a platform's own run id, or the trace id of a running run)`);
   // The run's cost as the runs table shows it: reported, else priced from its tokens.
   const [run] = await withComputedRunCost(env, [found]);
-  const spans = await loadRunSpans(env.store, env.tenant, { runId: String(run.run_id), traceId: String(run.trace_id) });
+  const spans = await loadRunSpans(env.store, env.tenant, { runId: String(run.run_id), traceId: String(run.trace_id), window: traceWindowOf(run) });
   return { run, spans, pricing: pricingOf(env) };
 }
 
