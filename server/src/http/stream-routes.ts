@@ -14,7 +14,7 @@ import { ValidationError } from '@agent-insights/model';
 import { FastifyInstance, FastifyReply } from 'fastify';
 import { LiveRuns, StreamParams, StreamSink } from '../live/runs-hub';
 import { liveRunsQuery, runsSnapshot } from '../live/runs-snapshot';
-import { duckdb } from '../query/dialect';
+import { dialectOf } from '../query/dialect';
 import { pollingChangeFeed } from '../store/clickhouse/change-feed';
 import { ClickHouseStore } from '../store/clickhouse/clickhouse-store';
 import { AppDeps, Authorize } from './app';
@@ -92,7 +92,7 @@ function sseSink(reply: FastifyReply): StreamSink & { closed: boolean } {
 export function registerStreamRoutes(app: FastifyInstance, deps: AppDeps, authorize: Authorize): void {
   // Own commits at once; on ClickHouse also the other replicas' commits, by polling (change-feed.ts).
   const replicas = deps.store instanceof ClickHouseStore ? pollingChangeFeed(deps.store, { onError: (e) => app.log.warn({ err: e }, 'live runs: polling ClickHouse for changes failed') }) : null;
-  const hub = new LiveRuns(runsSnapshot(deps.store, duckdb, { pricing: deps.pricing }), (listener) => {
+  const hub = new LiveRuns(runsSnapshot(deps.store, dialectOf(deps.store.engine), { pricing: deps.pricing }), (listener) => {
     const own = deps.writer.onCommit(listener);
     const others = replicas ? replicas(listener) : () => undefined;
     return () => {

@@ -9,7 +9,7 @@
  */
 import { DIMENSIONS, Filters, parseFilters, ValidationError } from '@agent-insights/model';
 import { FastifyInstance } from 'fastify';
-import { duckdb } from '../query/dialect';
+import { dialectOf } from '../query/dialect';
 import { adHocKeys, DEFAULT_VALUES_LIMIT, dimensionValues, isDimension, MAX_VALUES_LIMIT } from '../query/values';
 import { AppDeps, Authorize } from './app';
 import { HttpError } from './errors';
@@ -82,7 +82,7 @@ export function registerValuesRoutes(app: FastifyInstance, deps: AppDeps, author
     if (from !== undefined && to !== undefined && from > to) throw new HttpError(400, `from must be a time before to, got ${from} .. ${to}`);
     const filters = filtersFromQueryString(q, ['from', 'to', 'limit']);
     const limit = intParam(q.limit, 'limit', 1, MAX_VALUES_LIMIT, DEFAULT_VALUES_LIMIT);
-    const env = { store: deps.store, dialect: duckdb, tenant: principal.tenant, nowMs: Date.now() };
+    const env = { store: deps.store, dialect: dialectOf(deps.store.engine), tenant: principal.tenant, nowMs: Date.now() };
     return { values: await dimensionValues(env, dimension, { from, to, filters, limit }) };
   });
 }

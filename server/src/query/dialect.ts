@@ -1,24 +1,35 @@
 /**
- * The SQL that differs between engines, in one place: time zones, time buckets, percentiles.
- * Capabilities write the rest of their SQL once. DuckDB now; ClickHouse joins with issue 6.
+ * The SQL that differs between engines, in one place: time zones, time buckets, percentiles,
+ * membership in a bound list, epoch conversions. Capabilities write the rest of their SQL once and
+ * it serves DuckDB and ClickHouse alike; dialect.test.ts asks both engines the same questions
+ * (zones across daylight-saving changes, week starts, percentiles) and requires equal answers.
  */
 export interface Dialect {
-  readonly name: string;
-  /** A stored UTC TIMESTAMP as wall-clock time in the given IANA zone. */
+  readonly name: 'duckdb' | 'clickhouse';
+  /** A stored UTC TIMESTAMP as wall-clock time in the given IANA zone (a naive timestamp). */
   local(ts: string, tz: string): string;
   /** The wall-clock time back to a UTC instant, as epoch milliseconds. */
   utcEpochMs(localTs: string, tz: string): string;
   /** Start of the bucket of `intervalMs` holding ts, as epoch milliseconds (UTC buckets). */
   bucketEpochMs(ts: string, intervalMs: number): string;
-  /** Start of the calendar day, week or month holding ts in the zone, as epoch milliseconds. */
+  /**
+   * Start of the calendar day, week or month holding ts in the zone, as epoch milliseconds. A
+   * midnight that does not exist (a zone that changes its clocks at midnight) is the moment of the
+   * change on both engines.
+   */
   calendarEpochMs(ts: string, unit: 'day' | 'week' | 'month', tz: string, weekStart: 'monday' | 'sunday'): string;
-  /** Percentile with linear interpolation between closest ranks (the one definition of design.md). */
+  /** Percentile with linear interpolation between closest ranks (the one definition of design.md); NULL over no rows. */
   percentile(expr: string, p: number): string;
   /** Several percentiles of one expression in one pass, as an array (1-based: element i + 1 is ps[i]). */
   percentiles(expr: string, ps: number[]): string;
   /** Epoch milliseconds as a TIMESTAMP literal expression for comparisons. */
   timestamp(epochMs: number): string;
+  /** A TIMESTAMP as whole epoch milliseconds (an integer). */
   epochMs(ts: string): string;
+  /** A TIMESTAMP as whole epoch microseconds (an integer). */
+  epochUs(ts: string): string;
+  /** Whether expr is an element of a list (a bound list such as Params.list() writes: [$1, $2]). */
+  inList(list: string, expr: string): string;
   /** A string literal, quoted safely. */
   quote(value: string): string;
 }
@@ -40,5 +51,47 @@ export const duckdb: Dialect = {
   percentiles: (expr, ps) => `quantile_cont(${expr}, [${ps.join(', ')}])`,
   timestamp: (ms) => `make_timestamp(${Math.round(ms * 1000)}::BIGINT)`,
   epochMs: (ts) => `epoch_ms(${ts})`,
+  epochUs: (ts) => `epoch_us(${ts})`,
+  inList: (list, expr) => `list_contains(${list}, ${expr})`,
   quote,
 };
+
+/**
+ * ClickHouse. Stored times are DateTime64(6, 'UTC'). quantileExactInclusive is the same
+ * interpolation as DuckDB's quantile_cont (R-7, Excel's PERCENTILE.INC); the OrNull combinator
+ * makes it NULL over no rows, as DuckDB's is, instead of NaN.
+ */
+export const clickhouse: Dialect = {
+  name: 'clickhouse',
+  // The wall clock read as UTC: the instant shifted by the zone's offset at that instant.
+  local: (ts, tz) => `addSeconds(${ts}, timeZoneOffset(toTimeZone(${ts}, ${chQuote(tz)})))`,
+  utcEpochMs: (localTs, tz) => `(toInt64(toUnixTimestamp(toDateTime(toString(toDateTime(${localTs})), ${chQuote(tz)}))) * 1000)`,
+  bucketEpochMs: (ts, intervalMs) => `(intDiv(toUnixTimestamp64Milli(${ts}), ${Math.round(intervalMs)}) * ${Math.round(intervalMs)})`,
+  calendarEpochMs(ts, unit, tz, weekStart) {
+    const z = chQuote(tz);
+    // The local date of the period's start, then its midnight in the zone (ClickHouse moves a
+    // midnight that does not exist forward to the change, as DuckDB does).
+    const date =
+      unit === 'day' ? `toDate(${ts}, ${z})` : unit === 'month' ? `toStartOfMonth(${ts}, ${z})` : `toStartOfWeek(${ts}, ${weekStart === 'monday' ? 1 : 0}, ${z})`;
+    return `(toInt64(toUnixTimestamp(toDateTime(${date}, ${z}))) * 1000)`;
+  },
+  percentile: (expr, p) => `quantileExactInclusiveOrNull(${p})(${expr})`,
+  percentiles: (expr, ps) => `quantilesExactInclusive(${ps.join(', ')})(${expr})`,
+  timestamp: (ms) => `fromUnixTimestamp64Micro(toInt64(${Math.round(ms * 1000)}), 'UTC')`,
+  epochMs: (ts) => `toUnixTimestamp64Milli(${ts})`,
+  epochUs: (ts) => `toUnixTimestamp64Micro(${ts})`,
+  inList: (list, expr) => `has(${list}, ${expr})`,
+  quote: chQuote,
+};
+
+/** ClickHouse reads backslashes in string literals as escapes: escape them and the quote. */
+function chQuote(v: string): string {
+  return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** The dialect of a store's engine. */
+export function dialectOf(engine: string): Dialect {
+  if (engine === 'duckdb') return duckdb;
+  if (engine === 'clickhouse') return clickhouse;
+  throw new Error(`no SQL dialect for the storage engine "${engine}"`);
+}

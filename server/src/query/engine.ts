@@ -10,7 +10,7 @@ import { Pricing } from '../pricing';
 import { Store } from '../store/store';
 import { CAPABILITIES } from './capabilities';
 import { QueryEnv, QueryError } from './context';
-import { duckdb } from './dialect';
+import { dialectOf } from './dialect';
 import { FrameJson } from './frame';
 
 export interface DataResponseJson {
@@ -43,7 +43,8 @@ function epochMs(v: number | string | undefined, name: string): number {
 }
 
 export async function runQueries(store: Store, tenant: string, items: QueryRequestItem[], nowMs = Date.now(), pricing?: Pricing): Promise<QueryResponseJson> {
-  const env: QueryEnv = { store, dialect: duckdb, tenant, nowMs, pricing };
+  // The SQL dialect follows the store's engine: one SQL text per capability serves both.
+  const env: QueryEnv = { store, dialect: dialectOf(store.engine), tenant, nowMs, pricing };
   const results: Record<string, DataResponseJson> = {};
   await Promise.all(
     items.map(async (item, i) => {
