@@ -4,15 +4,22 @@
  * Values are always bound parameters, never spliced into the SQL.
  */
 import { Dimension, Filters } from '@agent-insights/model';
+import { Dialect } from './dialect';
 
+/** Bound parameters of one statement, written for one engine's dialect. */
 export class Params {
   readonly values: unknown[] = [];
+  constructor(readonly dialect: Dialect) {}
   add(v: unknown): string {
     this.values.push(v);
     return `$${this.values.length}`;
   }
   list(vs: string[]): string {
     return `[${vs.map((v) => this.add(v)).join(', ')}]`;
+  }
+  /** Whether expr is one of the values (bound as a list). */
+  in(vs: string[], expr: string): string {
+    return this.dialect.inList(this.list(vs), expr);
   }
 }
 
@@ -50,8 +57,8 @@ export function runConditions(filters: Filters, p: Params): string[] {
   for (const [dim, values] of Object.entries(filters) as [Dimension, string[]][]) {
     if (!values?.length) continue;
     const col = RUN_COLUMNS[dim];
-    if (col) out.push(`list_contains(${p.list(values)}, ${col})`);
-    else stepFilters.push(`list_contains(${p.list(values)}, ${STEP_COLUMNS[dim]})`);
+    if (col) out.push(p.in(values, col));
+    else stepFilters.push(p.in(values, STEP_COLUMNS[dim]));
   }
   if (stepFilters.length) {
     out.push(`EXISTS (SELECT 1 FROM spans s WHERE s.tenant = r.tenant AND s.trace_id = r.trace_id AND ${stepFilters.join(' AND ')})`);
@@ -64,7 +71,7 @@ export function stepConditions(filters: Filters, p: Params): string[] {
   const out: string[] = [];
   for (const [dim, values] of Object.entries(filters) as [Dimension, string[]][]) {
     if (!values?.length) continue;
-    out.push(`list_contains(${p.list(values)}, ${STEP_COLUMNS[dim]})`);
+    out.push(p.in(values, STEP_COLUMNS[dim]));
   }
   return out;
 }
@@ -93,12 +100,12 @@ export function usageConditions(filters: Filters, p: Params, a: string): string 
   for (const [dim, values] of Object.entries(filters) as [Dimension, string[]][]) {
     if (!values?.length || dim === 'tool') continue;
     const col = USAGE_COLUMNS[dim];
-    if (col) out.push(`list_contains(${p.list(values)}, ${a}.${col})`);
+    if (col) out.push(p.in(values, `${a}.${col}`));
     else {
       const list = p.list(values);
       const column = STEP_COLUMNS[dim].replace(/^s\./, '');
-      byStep.push(`list_contains(${list}, ${a}.${column})`);
-      byTrace.push(`list_contains(${list}, x.${column})`);
+      byStep.push(p.dialect.inList(list, `${a}.${column}`));
+      byTrace.push(p.dialect.inList(list, `x.${column}`));
     }
   }
   if (byStep.length) {

@@ -7,6 +7,7 @@
 import { deriveTrace, mergeRecords } from '../derive/trace';
 import { SpanRecord } from '../domain';
 import { Row, StepRow, Store, TraceWindow } from '../store/store';
+import { Dialect, dialectOf } from './dialect';
 
 /** One span of a run: its content, attributes and events (step) and its derivation facts (fact). */
 export interface RunSpan {
@@ -34,12 +35,12 @@ export async function loadRunSpans(store: Store, tenant: string, run: { runId: s
 }
 
 /** Columns of runs_v a run's trace, steps and events need. */
-const RUN_DETAIL_COLUMNS = `r.run_id, r.trace_id, r.root_span_id, r.agent, r.agent_version, r.service, r.environment, r.channel,
-  r.conversation_id, r.user_id, r.status, epoch_ms(r.start_time)::DOUBLE AS start_ms, r.duration_ms, r.tool_calls, r.llm_calls,
+const runDetailColumns = (d: Dialect): string => `r.run_id, r.trace_id, r.root_span_id, r.agent, r.agent_version, r.service, r.environment, r.channel,
+  r.conversation_id, r.user_id, r.status, ${d.epochMs('r.start_time')}::DOUBLE AS start_ms, r.duration_ms, r.tool_calls, r.llm_calls,
   r.input_tokens, r.output_tokens, r.total_tokens, r.cost, r.error_type, r.error_message,
-  epoch_us(r.trace_start)::DOUBLE AS trace_start_us, epoch_us(r.trace_end)::DOUBLE AS trace_end_us`;
+  ${d.epochUs('r.trace_start')}::DOUBLE AS trace_start_us, ${d.epochUs('r.trace_end')}::DOUBLE AS trace_end_us`;
 
-/** The trace window of a run row read with RUN_DETAIL_COLUMNS (absent on rows not derived since migration 2). */
+/** The trace window of a run row read with runDetailColumns (absent on rows not derived since migration 2). */
 export function traceWindowOf(run: Row): TraceWindow | undefined {
   const from = run.trace_start_us;
   const to = run.trace_end_us;
@@ -55,7 +56,7 @@ export function traceWindowOf(run: Row): TraceWindow | undefined {
  */
 export async function findRun(store: Store, tenant: string, id: string): Promise<Row | null> {
   const rows = await store.read(
-    `SELECT ${RUN_DETAIL_COLUMNS},
+    `SELECT ${runDetailColumns(dialectOf(store.engine))},
        CASE WHEN r.run_id = $2 THEN 0 WHEN r.trace_id || '-' || r.root_span_id = $2 THEN 1 ELSE 2 END AS how
      FROM runs_v r
      WHERE r.tenant = $1 AND (r.run_id = $2 OR (r.root_span_id <> '' AND r.trace_id || '-' || r.root_span_id = $2) OR r.trace_id = $2)

@@ -56,7 +56,7 @@ export async function dimensionValues(env: QueryEnv, dimension: Dimension, req: 
   if (dimension === 'status') return [...RUN_STATUSES].sort();
 
   const d = env.dialect;
-  const p = new Params();
+  const p = new Params(env.dialect);
   const tenant = p.add(env.tenant);
   const range = (col: string): string[] => [
     ...(req.from !== undefined ? [`${col} >= ${d.timestamp(req.from)}`] : []),

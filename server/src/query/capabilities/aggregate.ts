@@ -60,7 +60,7 @@ const STEP_DIMENSIONS: Partial<Record<Dimension, { column: string; role: string 
   provider: { column: 'provider', role: 'llm' },
 };
 
-const contains = (p: Params, values: string[], col: string) => `list_contains(${p.list(values)}, ${col})`;
+const contains = (p: Params, values: string[], col: string) => p.in(values, col);
 
 /**
  * Filters on tool steps: the tool filters the step itself (calls of lookup_order); model and
@@ -146,7 +146,7 @@ export async function aggregate(q: ResolvedQuery, env: QueryEnv, spec: Aggregate
   if (defs.some((d) => d.source !== source)) throw new Error('aggregate: metrics of different sources');
   const shape = SOURCES[source];
   const { dialect } = env;
-  const p = new Params();
+  const p = new Params(env.dialect);
   // The usage relation is a CTE whose parameters come first (and which filters by tenant itself).
   const perCall = spec.key !== undefined && (spec.keyGrainMs === undefined || spec.keyGrainMs % BUCKET_MS !== 0);
   const usage = source === 'llm' ? await usageOf(q, env, p, perCall) : undefined;

@@ -41,7 +41,7 @@ export const creditForecast: Capability = async (q, env) => {
   const steps = period === 'day' ? Array.from({ length: Math.ceil((end - start) / HOUR) }, (_, i) => start + i * HOUR) : periodStarts(start, end - 1, 'day', tz, q.weekStart);
   const bucket = period === 'day' ? `(${start} + floor((${d.epochMs('u.t')} - ${start}) / ${HOUR}) * ${HOUR})` : d.calendarEpochMs('u.t', 'day', tz, q.weekStart);
 
-  const p = new Params();
+  const p = new Params(env.dialect);
   // The rate window's start splits its 15-minute bucket: that bucket's calls are read one by one.
   const usage = await pricedUsage(env, p, { filters: q.filters, range: { from: Math.min(start, windowFrom), to: now }, cuts: [start, windowFrom] });
   const rows = await env.store.read(

@@ -98,8 +98,8 @@ function usageRowsSql(env: QueryEnv, p: Params, scope: UsageScope): string {
   const { tool, ...filters } = scope.filters;
   const common = (runIdCol: string): string[] => {
     const out: string[] = [];
-    if (tool?.length) out.push(`${runIdCol} IN (SELECT x.run_id FROM steps_v x WHERE x.tenant = ${tenant} AND x.role = 'tool' AND list_contains(${p.list(tool)}, x.tool_name))`);
-    if (scope.runIds) out.push(`list_contains(${p.list(scope.runIds.length ? scope.runIds : [''])}, ${runIdCol})`);
+    if (tool?.length) out.push(`${runIdCol} IN (SELECT x.run_id FROM steps_v x WHERE x.tenant = ${tenant} AND x.role = 'tool' AND ${p.in(tool, 'x.tool_name')})`);
+    if (scope.runIds) out.push(p.in(scope.runIds.length ? scope.runIds : [''], runIdCol));
     if (scope.runFilter) out.push(scope.runFilter(p, runIdCol));
     return out;
   };
@@ -145,7 +145,7 @@ function usageRowsSql(env: QueryEnv, p: Params, scope: UsageScope): string {
  */
 export async function pricedUsage(env: QueryEnv, p: Params, scope: UsageScope): Promise<PricedUsage> {
   const pricing = pricingOf(env);
-  const pp = new Params();
+  const pp = new Params(env.dialect);
   const pairs = await env.store.read(
     `WITH usage_rows AS (${usageRowsSql(env, pp, scope)})
      SELECT model, response_model, sum(calls - reported_calls) AS unreported
@@ -216,7 +216,7 @@ export function pricesMeta(pricing: Pricing): Record<string, unknown> {
 export async function runCosts(env: QueryEnv, runIds: string[], runStart?: { from: number; to: number }): Promise<Map<string, { cost: number | null; stepReported: boolean }>> {
   const out = new Map<string, { cost: number | null; stepReported: boolean }>();
   if (!runIds.length) return out;
-  const p = new Params();
+  const p = new Params(env.dialect);
   const usage = await pricedUsage(env, p, { filters: {}, runIds, runStart });
   const rows = await env.store.read(
     `WITH ${usage.ctes}

@@ -25,7 +25,7 @@ const numOrNull = (v: unknown): number | null => (v === null || v === undefined 
  * series, shows it as a table of per-period totals, and alert rules can read it.
  */
 export const llmTokens: Capability = async (q, env) => {
-  const p = new Params();
+  const p = new Params(env.dialect);
   const usage = await pricedUsage(env, p, { filters: q.filters, range: q.range });
   const period = q.options.period;
   const rows = await env.store.read(
@@ -71,7 +71,7 @@ export const llmTokens: Capability = async (q, env) => {
  * the models with a cost.
  */
 export const modelShare: Capability = async (q, env) => {
-  const p = new Params();
+  const p = new Params(env.dialect);
   const usage = await pricedUsage(env, p, { filters: q.filters, range: q.range });
   const rows = await env.store.read(
     `WITH ${usage.ctes}
@@ -131,7 +131,7 @@ export const modelShare: Capability = async (q, env) => {
  * each agent's share of its cost. A run's cost is the sum over its LLM calls (zero without any).
  */
 export const costPerConversation: Capability = async (q, env) => {
-  const p = new Params();
+  const p = new Params(env.dialect);
   const d = env.dialect;
   const runsIn = (pp: Params): string =>
     [

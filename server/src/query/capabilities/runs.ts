@@ -4,22 +4,23 @@
  */
 import { ResolvedQuery } from '@agent-insights/model';
 import { Capability, QueryEnv } from '../context';
+import { Dialect } from '../dialect';
 import { field, frame } from '../frame';
 import { Params, runConditions } from '../filters-sql';
 import { withComputedRunCost } from './llm-usage';
 
-export const RUNS_COLUMNS = `r.run_id, r.trace_id, r.agent, r.agent_version, r.status, r.environment, r.channel, r.conversation_id, r.user_id,
-  epoch_ms(r.start_time)::DOUBLE AS start_ms, r.duration_ms, r.tool_calls, r.llm_calls, r.total_tokens, r.input_tokens, r.output_tokens,
+export const runsColumns = (d: Dialect): string => `r.run_id, r.trace_id, r.agent, r.agent_version, r.status, r.environment, r.channel, r.conversation_id, r.user_id,
+  ${d.epochMs('r.start_time')}::DOUBLE AS start_ms, r.duration_ms, r.tool_calls, r.llm_calls, r.total_tokens, r.input_tokens, r.output_tokens,
   r.cost, r.error_type, r.error_message, r.models`;
 
 export async function selectRuns(q: ResolvedQuery, env: QueryEnv, extra: { limit: number }) {
-  const p = new Params();
+  const p = new Params(env.dialect);
   const where = [`r.tenant = ${p.add(env.tenant)}`, `r.start_time >= ${env.dialect.timestamp(q.range.from)}`, `r.start_time <= ${env.dialect.timestamp(q.range.to)}`, ...runConditions(q.filters, p)];
   if (q.options.search) {
     const s = p.add(q.options.search);
     where.push(`(r.run_id = ${s} OR r.trace_id = ${s} OR r.conversation_id = ${s} OR r.user_id = ${s})`);
   }
-  return env.store.read(`SELECT ${RUNS_COLUMNS} FROM runs_v r WHERE ${where.join(' AND ')} ORDER BY r.start_time DESC, r.run_id LIMIT ${extra.limit}`, p.values);
+  return env.store.read(`SELECT ${runsColumns(env.dialect)} FROM runs_v r WHERE ${where.join(' AND ')} ORDER BY r.start_time DESC, r.run_id LIMIT ${extra.limit}`, p.values);
 }
 
 export const runsTable: Capability = async (q, env) => {

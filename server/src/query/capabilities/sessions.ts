@@ -42,8 +42,8 @@ export function sessionConditions(filters: Filters, p: Params): string[] {
   for (const [dim, values] of Object.entries(filters) as [Dimension, string[]][]) {
     if (!values?.length) continue;
     const col = SESSION_COLUMNS[dim];
-    if (col) out.push(`list_contains(${p.list(values)}, ${col})`);
-    else spanFilters.push(`list_contains(${p.list(values)}, ${SPAN_COLUMNS[dim]})`);
+    if (col) out.push(p.in(values, col));
+    else spanFilters.push(p.in(values, SPAN_COLUMNS[dim] as string));
   }
   if (spanFilters.length) {
     out.push(`EXISTS (SELECT 1 FROM spans sp WHERE sp.tenant = se.tenant AND sp.trace_id = se.trace_id AND ${spanFilters.join(' AND ')})`);
@@ -56,7 +56,7 @@ const END_OF_TIME_MS = 253_402_300_799_999;
 
 export const sessionStats: Capability = async (q, env) => {
   const d = env.dialect;
-  const p = new Params();
+  const p = new Params(env.dialect);
   const now = d.timestamp(env.nowMs);
   // A running session (no end yet) takes every later turn. Written as a bound rather than
   // "end_time IS NULL OR ...": an OR in the join condition makes DuckDB drop the hash join for a

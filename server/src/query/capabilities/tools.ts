@@ -33,7 +33,7 @@ function callsCte(q: ResolvedQuery, env: QueryEnv, p: Params): string {
 }
 
 export const toolMetrics: Capability = async (q, env) => {
-  const p = new Params();
+  const p = new Params(env.dialect);
   const d = env.dialect;
   const rows = await env.store.read(
     `WITH ${callsCte(q, env, p)},
@@ -74,7 +74,7 @@ export const toolMetrics: Capability = async (q, env) => {
 };
 
 export const toolErrors: Capability = async (q, env) => {
-  const p = new Params();
+  const p = new Params(env.dialect);
   const rows = await env.store.read(
     `WITH ${callsCte(q, env, p)},
      failures AS (
