@@ -1,7 +1,8 @@
 /**
  * Cost in SQL: resolved prices as a relation, and the per-call cost expression. The formula is
  * the one of prices.ts (costUsd), written once more for the engine; a test holds the two together.
- * Standard SQL only (CASE, coalesce, CAST, UNION ALL), so both engines read it unchanged.
+ * Standard SQL only (CASE, coalesce, CAST, UNION ALL), so both engines read it unchanged
+ * (differential.test.ts asks both, with and without a price table).
  */
 import { Dialect } from '../query/dialect';
 import { ModelPrice } from './prices';
@@ -21,8 +22,10 @@ const num = (n: number): string => `CAST(${Number.isFinite(n) ? n : 0} AS DOUBLE
  */
 export function modelPricesSql(prices: ResolvedPrice[], dialect: Dialect): string {
   if (!prices.length) {
-    return `SELECT CAST(NULL AS VARCHAR) AS model, CAST(NULL AS VARCHAR) AS response_model, CAST(NULL AS DOUBLE) AS input_usd,
-      CAST(NULL AS DOUBLE) AS cached_usd, CAST(NULL AS DOUBLE) AS write_usd, CAST(NULL AS DOUBLE) AS output_usd WHERE 1 = 0`;
+    // No rows, typed by placeholder values: ClickHouse cannot CAST(NULL AS VARCHAR) (its types are
+    // not nullable unless declared so). Outer joins still give NULLs where nothing matches.
+    return `SELECT CAST('' AS VARCHAR) AS model, CAST('' AS VARCHAR) AS response_model, ${num(0)} AS input_usd,
+      ${num(0)} AS cached_usd, ${num(0)} AS write_usd, ${num(0)} AS output_usd WHERE 1 = 0`;
   }
   return prices
     .map(

@@ -11,14 +11,18 @@
  * percentile is exact, quantile_cont = quantileExactInclusive), so the 2% allowance of issue 6 for
  * sketches is never needed.
  */
+import { DIMENSIONS } from '@agent-insights/model';
+import { runsSnapshot } from '../live/runs-snapshot';
+import { Pricing } from '../pricing';
 import { runQueries, QueryResponseJson } from './engine';
+import { dialectOf } from './dialect';
 import { FIXED_NOW, GOLDEN_QUERIES } from './golden-queries';
 import { CAPABILITIES } from './capabilities';
 import { ClickHouseStore } from '../store/clickhouse/clickhouse-store';
 import { DuckDBStore } from '../store/duckdb/duckdb-store';
 import { startClickHouse, TestClickHouse } from '../test-support/clickhouse';
-import { seedDataset } from '../test-support/dataset';
-import { INGEST_KEY, startTestServer, TestServer } from '../test-support/server';
+import { anchorMs, DAY_MS, runIdOf, seedDataset } from '../test-support/dataset';
+import { getJson, INGEST_KEY, READ_KEY, startTestServer, TestServer } from '../test-support/server';
 
 /** Differences between two JSON values as paths; numbers within 1e-9 relative. */
 export function differences(a: unknown, b: unknown, path = '$', out: string[] = []): string[] {
@@ -61,8 +65,52 @@ afterAll(async () => {
   await ch?.stop();
 });
 
-const answer = async (server: TestServer, query: Record<string, unknown>): Promise<QueryResponseJson> =>
-  JSON.parse(JSON.stringify(await runQueries(server.store, server.config.tenant, [{ ...query, refId: 'A' }], FIXED_NOW)));
+const answer = async (server: TestServer, query: Record<string, unknown>, pricing?: Pricing): Promise<QueryResponseJson> =>
+  JSON.parse(JSON.stringify(await runQueries(server.store, server.config.tenant, [{ ...query, refId: 'A' }], FIXED_NOW, pricing)));
+
+async function expectAlike(name: string, query: Record<string, unknown>, pricing?: Pricing): Promise<QueryResponseJson> {
+  const a = await answer(duck, query, pricing);
+  const b = await answer(click, query, pricing);
+  if (a.results.A.status !== 200) throw new Error(`${name}: DuckDB: ${a.results.A.status} ${a.results.A.error}`);
+  if (b.results.A.status !== 200) throw new Error(`${name}: ClickHouse: ${b.results.A.status} ${b.results.A.error}`);
+  const diff = differences(a, b);
+  if (diff.length) throw new Error(`${name}: the engines differ:\n  ${diff.join('\n  ')}`);
+  return a;
+}
+
+const ANCHOR = anchorMs(FIXED_NOW);
+const ALL = { from: ANCHOR, to: FIXED_NOW };
+const MONTH = { from: Date.UTC(2026, 0, 1), to: FIXED_NOW };
+const H = 3_600_000;
+
+/**
+ * Filters on every dimension, through every way the SQL applies them: run columns, "has a step
+ * with it" (EXISTS on spans), usage rows and their traces, tool steps, sessions and their spans.
+ */
+const FILTERED: [string, Record<string, unknown>][] = [
+  ['runs by tool', { queryType: 'runs', filters: { tool: ['lookup_order'] } }],
+  ['runs by model and provider', { queryType: 'runs', filters: { model: ['gpt-4o'], provider: ['openai'] } }],
+  ['runs by user, conversation, channel, service, version', { queryType: 'runs', filters: { user: ['u1'], conversation: ['c1', 'c4'], channel: ['text'], service: ['support-triage-svc', 'billing-bot-svc'] } }],
+  ['run stats by model', { queryType: 'runStats', filters: { model: ['claude-sonnet-4'] } }],
+  ['run stats by status', { queryType: 'runStats', filters: { status: ['completed', 'failed'] } }],
+  ['p99 duration per hour by environment', { queryType: 'timeSeries', metric: 'durationP99', groupBy: 'environment', intervalMs: H }],
+  ['completion rate per day by tool', { queryType: 'timeSeries', metric: 'completionRate', groupBy: 'tool', intervalMs: DAY_MS }],
+  ['tool latency p95 by tool, runs of gpt-4o', { queryType: 'timeSeries', metric: 'toolLatencyP95', groupBy: 'tool', intervalMs: H, filters: { model: ['gpt-4o'] } }],
+  ['credits per 5 minutes of runs that called web_search', { queryType: 'timeSeries', metric: 'credits', intervalMs: 300_000, filters: { tool: ['web_search'] } }],
+  ['cached and reasoning tokens per week by agent, Sunday weeks in Sydney', { queryType: 'timeSeries', metric: 'tokensCached', groupBy: 'agent', intervalMs: 7 * DAY_MS, weekStart: 'sunday', timezone: 'Australia/Sydney', timeRange: MONTH }],
+  ['session minutes per day in Kolkata', { queryType: 'timeSeries', metric: 'sessionMinutes', intervalMs: DAY_MS, timezone: 'Asia/Kolkata' }],
+  ['tool metrics of production runs of gpt-4o', { queryType: 'toolMetrics', filters: { environment: ['production'], model: ['gpt-4o'] } }],
+  ['tool errors by agent', { queryType: 'toolErrors', filters: { agent: ['support-triage'] } }],
+  ['tokens per day of openai calls of support-triage', { queryType: 'llmTokens', period: 'day', filters: { agent: ['support-triage'], provider: ['openai'] } }],
+  ['tokens per week, Sunday weeks in Los Angeles', { queryType: 'llmTokens', period: 'week', weekStart: 'sunday', timezone: 'America/Los_Angeles', timeRange: MONTH }],
+  ['model share of production', { queryType: 'modelShare', filters: { environment: ['production'] } }],
+  ['cost per conversation of user u1', { queryType: 'costPerConversation', filters: { user: ['u1'] } }],
+  ['credit forecast per day', { queryType: 'creditForecast', period: 'day', budget: 1 }],
+  ['day-of-week heatmap of credits in Tokyo', { queryType: 'heatmap', heatmap: 'dayOfWeek', heatmapMetric: 'credits', timezone: 'Asia/Tokyo' }],
+  ['session stats of voice, by model (span filter)', { queryType: 'sessionStats', filters: { channel: ['voice', 'video'] } }],
+  ['session stats by tool (span filter)', { queryType: 'sessionStats', filters: { tool: ['web_search'] } }],
+  ['a run found by its trace id', { queryType: 'runTrace', runId: runIdOf(4).split('-')[0] }],
+];
 
 describe('DuckDB and ClickHouse answer every golden sample query alike', () => {
   it('run on the engines they say', () => {
@@ -80,4 +128,51 @@ describe('DuckDB and ClickHouse answer every golden sample query alike', () => {
       if (diff.length) throw new Error(`${g.name}: the engines differ:\n  ${diff.join('\n  ')}`);
     });
   }
+});
+
+describe('DuckDB and ClickHouse answer filtered queries alike, on every dimension', () => {
+  for (const [name, query] of FILTERED) {
+    it(name, async () => {
+      const a = await expectAlike(name, { timeRange: ALL, timezone: 'UTC', ...query });
+      expect(a.results.A.frames?.length).toBeGreaterThan(0);
+    });
+  }
+
+  it('without a price table: costs only where the telemetry reports them (the empty price relation)', async () => {
+    const none: Pricing = { table: { file: 'none', takenOn: '', source: '', note: '', models: new Map() }, creditsPerUsd: 100 };
+    for (const query of [
+      { queryType: 'timeSeries', metric: 'cost', groupBy: 'model', intervalMs: DAY_MS },
+      { queryType: 'costPerConversation' },
+      { queryType: 'runs' },
+    ]) {
+      const a = await expectAlike(`no prices: ${query.queryType}`, { timeRange: ALL, timezone: 'UTC', ...query }, none);
+      expect(a.results.A.status).toBe(200);
+    }
+  });
+});
+
+describe('values and the live runs snapshot on both engines', () => {
+  it('list the same values of every dimension, whole range, narrowed by time and by other filters', async () => {
+    const values = async (server: TestServer, path: string) => (await getJson<{ values: string[] }>(`${server.url}/api/v1/values/${path}`, READ_KEY)).values;
+    const day = `from=${ANCHOR}&to=${ANCHOR + DAY_MS}`;
+    for (const dim of DIMENSIONS) {
+      for (const q of ['', `?${day}`, `?agent=support-triage`, `?model=claude-sonnet-4`, `?tool=web_search&${day}`]) {
+        const a = await values(duck, `${dim}${q}`);
+        expect({ dim, q, values: await values(click, `${dim}${q}`) }).toEqual({ dim, q, values: a });
+      }
+    }
+    // A figure from the dataset's table, so the comparison is not between two empty lists.
+    expect(await values(click, 'agent')).toEqual(['billing-bot', 'receptionist', 'research-assistant', 'support-triage', 'tutor']);
+    expect(await values(click, 'tool?agent=support-triage')).toEqual(['create_ticket', 'lookup_order']);
+  });
+
+  it('give the live stream the same snapshot (the runs table of the last hours)', async () => {
+    const params = { filters: {}, limit: 100, rangeMs: 2 * DAY_MS + 12 * H };
+    const a = await runsSnapshot(duck.store, dialectOf(duck.store.engine))('acme', params, FIXED_NOW);
+    const b = await runsSnapshot(click.store, dialectOf(click.store.engine))('acme', params, FIXED_NOW);
+    expect(differences(JSON.parse(a.json), JSON.parse(b.json))).toEqual([]);
+    expect(b.running).toBe(a.running);
+    // Runs 1-6 of the dataset are all in the last 60 hours.
+    expect(JSON.parse(b.json).data.values[0]).toHaveLength(6);
+  });
 });

@@ -77,6 +77,7 @@ export async function dimensionValues(env: QueryEnv, dimension: Dimension, req: 
     const where = [`se.tenant = ${tenant}`, ...range('se.start_time'), ...sessionConditions(others, p), `${sessionCol} <> ''`];
     selects.push(`SELECT DISTINCT ${sessionCol} AS value FROM sessions se WHERE ${where.join(' AND ')}`);
   }
-  const rows = await env.store.read(`SELECT value FROM (${selects.join(' UNION ')}) v ORDER BY value LIMIT ${Math.round(req.limit)}`, p.values);
+  // UNION ALL then DISTINCT: ClickHouse has no bare UNION (it asks for ALL or DISTINCT).
+  const rows = await env.store.read(`SELECT DISTINCT value FROM (${selects.join(' UNION ALL ')}) v ORDER BY value LIMIT ${Math.round(req.limit)}`, p.values);
   return rows.map((r) => String(r.value));
 }
