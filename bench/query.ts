@@ -367,10 +367,12 @@ async function main(): Promise<void> {
           return true;
         }),
       );
-      const r: DashboardResult = { file: d.file, title: d.title, window: d.window, range: d.range, panels: d.items.length, types, perPanel: { ...per, concurrency: opts.concurrency, ok: perOk, bytes: perBytes }, oneRequest: { ...oneS, ok: one.ok, bytes: one.bytes } };
+      // Queries with the same answer: only time series read intervalMs and maxDataPoints (capabilities/timeseries.ts).
+      const distinct = new Set(d.items.map(({ refId: _r, intervalMs, maxDataPoints, ...rest }) => JSON.stringify(rest.queryType === 'timeSeries' ? { ...rest, intervalMs, maxDataPoints } : rest))).size;
+      const r: DashboardResult = { file: d.file, title: d.title, window: d.window, range: d.range, panels: d.items.length, distinct, types, perPanel: { ...per, concurrency: opts.concurrency, ok: perOk, bytes: perBytes }, oneRequest: { ...oneS, ok: one.ok, bytes: one.bytes } };
       dashboards.push(r);
       console.log(
-        `  ${`${d.title} (${d.window === 'as saved' ? d.range : d.window})`.padEnd(44)} ${String(d.items.length).padStart(2)} panel queries  per panel ${per.runs}x p50 ${String(per.p50).padStart(8)} p95 ${String(per.p95).padStart(8)} ms${perOk ? '' : ' (ERRORS)'}  one request ${oneS.runs}x p50 ${String(oneS.p50).padStart(8)} p95 ${String(oneS.p95).padStart(8)} ms${one.ok ? '' : ' (ERRORS)'}  [${types}]`,
+        `  ${`${d.title} (${d.window === 'as saved' ? d.range : d.window})`.padEnd(44)} ${String(d.items.length).padStart(2)} panel queries (${distinct} distinct)  per panel ${per.runs}x p50 ${String(per.p50).padStart(8)} p95 ${String(per.p95).padStart(8)} ms${perOk ? '' : ' (ERRORS)'}  one request ${oneS.runs}x p50 ${String(oneS.p50).padStart(8)} p95 ${String(oneS.p95).padStart(8)} ms${one.ok ? '' : ' (ERRORS)'}  [${types}]`,
       );
     }
     const afterHttp = status();
