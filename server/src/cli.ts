@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 /**
  * agent-insights: manage API keys and delete data through a running server's admin API.
- * DuckDB lets one process own the database file, so the CLI never opens it: it talks HTTP.
+ * DuckDB lets one process own the database file, so the CLI never opens it: it talks HTTP. The
+ * one exception is migrate-to-clickhouse, which runs while the server is stopped and opens the
+ * DuckDB file itself (store/migrate.ts).
  */
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { newSecret } from './auth/keys';
 
@@ -15,6 +18,9 @@ commands:
   keys revoke ID                                                      revoke a key
   keys generate                                                       print a fresh random secret (for .env pre-shared keys)
   delete --conversation ID | --user ID                                delete everything of one conversation or user
+  migrate-to-clickhouse [--from FILE]                                 copy a DuckDB store (default AGENT_INSIGHTS_DATA) into the
+                                                                      ClickHouse of AGENT_INSIGHTS_CLICKHOUSE_* (stop the server
+                                                                      first; running it again is harmless: it resumes)
 
 options:
   --url URL          server address (env AGENT_INSIGHTS_URL, default http://localhost:4318)
@@ -62,6 +68,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (s: strin
       conversation: { type: 'string' },
       user: { type: 'string' },
       json: { type: 'boolean', default: false },
+      from: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -74,6 +81,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (s: strin
     out(newSecret());
     return;
   }
+  if (command === 'migrate-to-clickhouse') return migrateToClickHouse(values.from, env, out);
   const url = (values.url ?? env.AGENT_INSIGHTS_URL ?? 'http://localhost:4318').replace(/\/$/, '');
   const key = values['admin-key'] ?? env.AGENT_INSIGHTS_ADMIN_KEY;
   if (!key) throw new CliError('an admin key is needed: pass --admin-key or set AGENT_INSIGHTS_ADMIN_KEY');
@@ -110,6 +118,48 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (s: strin
     return show(r, `deleted ${r.spansDeleted} spans in ${r.tracesDeleted} traces of ${values.conversation ? `conversation ${values.conversation}` : `user ${values.user}`} (tenant ${r.tenant})`);
   }
   throw new CliError(`unknown command "${command}"\n\n${USAGE}`);
+}
+
+/**
+ * Copies the DuckDB file into ClickHouse (configured as for the server). Opening the file applies
+ * its pending schema migrations, as a server start would; the server must not be running.
+ */
+async function migrateToClickHouse(from: string | undefined, env: NodeJS.ProcessEnv, out: (s: string) => void): Promise<void> {
+  const { loadConfig, ConfigError } = await import('./config');
+  const { DuckDBStore } = await import('./store/duckdb/duckdb-store');
+  const { ClickHouseStore } = await import('./store/clickhouse/clickhouse-store');
+  const { copyStore } = await import('./store/migrate');
+  let config;
+  try {
+    config = loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new CliError(e.message);
+    throw e;
+  }
+  const file = from ?? config.dataPath;
+  if (file !== ':memory:' && !existsSync(file)) throw new CliError(`no DuckDB store at ${file} (pass --from FILE or set AGENT_INSIGHTS_DATA)`);
+  const source = new DuckDBStore(file, config.runTimeoutMinutes, 1, out);
+  try {
+    await source.open();
+  } catch (e) {
+    throw new CliError(`cannot open ${file} (is the server still running? stop it first): ${(e as Error).message}`);
+  }
+  const target = new ClickHouseStore({ ...config.clickhouse, runTimeoutMinutes: config.runTimeoutMinutes, retentionDays: config.retentionDays });
+  try {
+    try {
+      await target.open();
+    } catch (e) {
+      throw new CliError(`cannot use ClickHouse at ${config.clickhouse.url} database ${config.clickhouse.database}: ${(e as Error).message}`);
+    }
+    const started = Date.now();
+    const done = await copyStore(source, target, {
+      onProgress: (p) => out(`part ${p.part} of ${p.parts}: ${p.traces} traces, ${p.spans} spans, ${p.events} events (${((Date.now() - started) / 1000).toFixed(1)} s)`),
+    });
+    out(`copied ${done.spans} spans, ${done.events} events and ${done.traces} traces (runs, sessions, steps and usage derived again) and ${done.keys} API keys from ${file} to ClickHouse ${config.clickhouse.url} database ${config.clickhouse.database}`);
+  } finally {
+    await target.close().catch(() => undefined);
+    await source.close();
+  }
 }
 
 if (require.main === module) {

@@ -176,10 +176,10 @@ export class ClickHouseStore implements Store {
 
   async commit(batch: CommitBatch): Promise<void> {
     const receivedUs = Date.now() * 1000;
-    await this.insert(
-      'spans_store',
-      batch.spans.map((s) => toRow(SPAN_COLUMNS, { ...s, durationMs: s.endUs === null ? null : (s.endUs - s.startUs) / 1000, receivedUs })),
-    );
+    // A record read back from another store (store/migrate.ts) keeps its stored duration, which was
+    // computed from the exact times at ingest.
+    const durationOf = (s: SpanRecord) => (s.durationMs !== undefined ? s.durationMs : s.endUs === null ? null : (s.endUs - s.startUs) / 1000);
+    await this.insert('spans_store', batch.spans.map((s) => toRow(SPAN_COLUMNS, { ...s, durationMs: durationOf(s), receivedUs })));
     await this.insert('events_store', batch.events.map((e) => toRow(EVENT_COLUMNS, e as unknown as Record<string, unknown>)));
     if (batch.derived.length) await this.replaceDerived(batch);
   }

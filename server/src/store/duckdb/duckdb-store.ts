@@ -606,6 +606,47 @@ export class DuckDBStore implements Store {
     return rows.map(factFromRow);
   }
 
+  /**
+   * Every record of one part of all traces (parts split as loadFactsPart's), with content, and the
+   * events of those traces: what a copy to another store (store/migrate.ts) needs to write the
+   * same facts and derive the same rows. Ordered by tenant and trace id.
+   */
+  async exportPart(part: number, parts: number): Promise<{ spans: SpanRecord[]; events: EventRecord[] }> {
+    const where = `hash(tenant, trace_id) % $2::UBIGINT = $1::UBIGINT`;
+    const spans = await this.read(
+      `SELECT ${FACT_COLUMNS}, input_content, output_content, reasoning_content, system_content, attributes, resource
+       FROM spans WHERE ${where} ORDER BY tenant, trace_id, start_time, span_id, record`,
+      [part, parts],
+    );
+    const events = await this.read(
+      `SELECT tenant, trace_id, span_id, epoch_us(time)::DOUBLE AS time_us, name, source, body, attributes, event_key
+       FROM events WHERE ${where} ORDER BY tenant, trace_id, time, event_key`,
+      [part, parts],
+    );
+    return {
+      spans: spans.map((r) => ({
+        ...factFromRow(r),
+        inputContent: r.input_content === null ? null : s(r.input_content),
+        outputContent: r.output_content === null ? null : s(r.output_content),
+        reasoningContent: r.reasoning_content === null ? null : s(r.reasoning_content),
+        systemContent: r.system_content === null ? null : s(r.system_content),
+        attributes: s(r.attributes),
+        resource: s(r.resource),
+      })),
+      events: events.map((r) => ({
+        tenant: s(r.tenant),
+        traceId: s(r.trace_id),
+        spanId: s(r.span_id),
+        timeUs: n(r.time_us),
+        name: s(r.name),
+        source: s(r.source) as EventRecord['source'],
+        body: r.body === null ? null : s(r.body),
+        attributes: s(r.attributes),
+        key: s(r.event_key),
+      })),
+    };
+  }
+
   async rederivation(): Promise<{ part: number; parts: number } | null> {
     const rows = await this.read(`SELECT part, parts FROM maintenance_tasks WHERE name = 'rederive'`);
     if (!rows.length) return null;
