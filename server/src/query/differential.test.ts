@@ -23,6 +23,7 @@ import { DuckDBStore } from '../store/duckdb/duckdb-store';
 import { startClickHouse, TestClickHouse } from '../test-support/clickhouse';
 import { anchorMs, DAY_MS, runIdOf, seedDataset } from '../test-support/dataset';
 import { differences } from '../test-support/differences';
+import { query } from '../test-support/query';
 import { getJson, INGEST_KEY, READ_KEY, startTestServer, TestServer } from '../test-support/server';
 
 let ch: TestClickHouse;
@@ -151,5 +152,27 @@ describe('values and the live runs snapshot on both engines', () => {
     expect(b.running).toBe(a.running);
     // Runs 1-6 of the dataset are all in the last 60 hours.
     expect(JSON.parse(b.json).data.values[0]).toHaveLength(6);
+  });
+
+  it('send the same first live-stream event over HTTP (GET /api/v1/stream/runs), and answer POST /api/v1/query alike', async () => {
+    const firstEvent = async (server: TestServer): Promise<unknown> => {
+      const abort = new AbortController();
+      const res = await fetch(`${server.url}/api/v1/stream/runs?agent=support-triage&limit=10`, { headers: { authorization: `Bearer ${READ_KEY}` }, signal: abort.signal });
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      let text = '';
+      while (!/\ndata: .*\n\n/.test(`\n${text}`)) text += new TextDecoder().decode((await reader.read()).value);
+      abort.abort();
+      return JSON.parse(/(?:^|\n)data: (.*)\n/.exec(text)![1]);
+    };
+    // The stream's range ends at the wall clock, long after the dataset: both tables are empty, with the same frame.
+    const a = await firstEvent(duck);
+    expect(differences(a, await firstEvent(click))).toEqual([]);
+    for (const g of GOLDEN_QUERIES.filter((x) => ['tool-metrics', 'llm-tokens-day', 'session-stats'].includes(x.name))) {
+      const http = async (server: TestServer) => (await query(server.url, READ_KEY, [{ ...g.query, refId: 'A' }])).results;
+      const d = await http(duck);
+      expect(d.A.status).toBe(200);
+      expect({ name: g.name, diff: differences(d, await http(click)) }).toEqual({ name: g.name, diff: [] });
+    }
   });
 });
