@@ -10,6 +10,29 @@
  * run's steps by the run's start and sees runs still running.
  */
 import { loadPricing } from '../server/src/pricing';
+import { FrameJson } from '../server/src/query/frame';
+import { Row } from '../server/src/store/store';
+
+/** One figure both answers give, to see how far the simple reading is from the engine's. */
+export interface Headline {
+  label: string;
+  raw: (rows: Row[]) => number;
+  engine: (frames: FrameJson[]) => number;
+}
+
+const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+const sumRows = (col: string) => (rows: Row[]): number => rows.reduce((t, r) => t + num(r[col]), 0);
+/** Sum of every value of the fields with this name (or of every non-time field), over all frames. */
+const sumField = (name?: string) => (frames: FrameJson[]): number =>
+  frames.reduce(
+    (t, f) => t + f.schema.fields.reduce((u, fd, i) => (fd.type !== 'time' && (name === undefined || fd.name === name) ? u + (f.data.values[i] ?? []).reduce<number>((a, v) => a + num(v), 0) : u), 0),
+    0,
+  );
+const firstField = (name: string) => (frames: FrameJson[]): number => {
+  const f = frames[0];
+  const i = f?.schema.fields.findIndex((fd) => fd.name === name) ?? -1;
+  return i >= 0 ? num(f.data.values[i][0]) : NaN;
+};
 
 export interface RawQuery {
   name: string;
@@ -18,6 +41,7 @@ export interface RawQuery {
   engine: string;
   sql: string;
   params: unknown[];
+  headline: Headline;
 }
 
 const D = 86_400_000;
@@ -42,6 +66,7 @@ export function rawQueries(anchor: number, tenant: string, timezone: string, win
       name: 'run statistics',
       what: 'runs, failed, timed out, duration avg/p50/p95, tool calls and tokens per run',
       engine: 'runStats',
+      headline: { label: 'runs', raw: sumRows('runs'), engine: firstField('Total runs') },
       sql: `SELECT count(*) FILTER (role = 'agent') AS runs,
           count(*) FILTER (role = 'agent' AND status_code = 2 AND NOT timeout_hint) AS failed,
           count(*) FILTER (role = 'agent' AND status_code = 2 AND timeout_hint) AS timed_out,
@@ -57,6 +82,7 @@ export function rawQueries(anchor: number, tenant: string, timezone: string, win
       name: 'runs per agent per bucket',
       what: `runs per agent per ${bucketMs / 60_000} min`,
       engine: 'timeSeries runs by agent',
+      headline: { label: 'runs', raw: sumRows('runs'), engine: sumField() },
       sql: `SELECT agent_name, (epoch_ms(start_time) // ${bucketMs}) * ${bucketMs} AS bucket, count(*) AS runs
         FROM spans WHERE ${where} AND role = 'agent' GROUP BY ALL ORDER BY ALL`,
       params,
@@ -65,6 +91,7 @@ export function rawQueries(anchor: number, tenant: string, timezone: string, win
       name: 'p95 duration per agent per bucket',
       what: `p95 run duration per agent per ${bucketMs / 60_000} min`,
       engine: 'timeSeries durationP95 by agent',
+      headline: { label: 'buckets with a p95', raw: (rows) => rows.length, engine: (frames) => frames.reduce((t, f) => t + (f.data.values[1] ?? []).filter((v) => v !== null).length, 0) },
       sql: `SELECT agent_name, (epoch_ms(start_time) // ${bucketMs}) * ${bucketMs} AS bucket, quantile_cont(duration_ms, 0.95) AS p95
         FROM spans WHERE ${where} AND role = 'agent' GROUP BY ALL ORDER BY ALL`,
       params,
@@ -73,6 +100,7 @@ export function rawQueries(anchor: number, tenant: string, timezone: string, win
       name: 'tokens per day',
       what: `LLM tokens by type per day in ${timezone}`,
       engine: 'llmTokens day',
+      headline: { label: 'tokens', raw: sumRows('total'), engine: sumField('Total') },
       sql: `SELECT date_trunc('day', ${local}) AS day, sum(input_tokens) AS input, sum(output_tokens) AS output,
           sum(cached_tokens) AS cached, sum(reasoning_tokens) AS reasoning, sum(total_tokens) AS total
         FROM spans WHERE ${where} AND role = 'llm' GROUP BY ALL ORDER BY ALL`,
@@ -82,6 +110,7 @@ export function rawQueries(anchor: number, tenant: string, timezone: string, win
       name: 'tool latency percentiles',
       what: 'calls, error rate, latency avg/p50/p95/p99 per tool',
       engine: 'toolMetrics',
+      headline: { label: 'tool calls', raw: sumRows('calls'), engine: sumField('Calls') },
       sql: `SELECT tool_name, count(*) AS calls, avg((status_code = 2)::INTEGER) AS error_rate, avg(duration_ms) AS avg_ms,
           quantile_cont(duration_ms, 0.5) AS p50, quantile_cont(duration_ms, 0.95) AS p95, quantile_cont(duration_ms, 0.99) AS p99
         FROM spans WHERE ${where} AND role = 'tool' GROUP BY ALL ORDER BY calls DESC`,
@@ -91,6 +120,7 @@ export function rawQueries(anchor: number, tenant: string, timezone: string, win
       name: 'cost per model',
       what: 'tokens and cost per model (reported cost, else priced from tokens)',
       engine: 'modelShare',
+      headline: { label: 'cost USD', raw: sumRows('cost'), engine: sumField('Cost') },
       sql: `SELECT s.model, sum(s.total_tokens) AS tokens,
           sum(coalesce(s.cost, ((coalesce(s.input_tokens, 0) - coalesce(s.cached_tokens, 0)) * price.input
             + coalesce(s.cached_tokens, 0) * price.cached_input + coalesce(s.output_tokens, 0) * price.output) / 1e6)) AS cost
@@ -102,6 +132,7 @@ export function rawQueries(anchor: number, tenant: string, timezone: string, win
       name: 'runs by hour of day',
       what: `runs per local day and hour in ${timezone}`,
       engine: 'heatmap hourOfDay runs',
+      headline: { label: 'runs', raw: sumRows('runs'), engine: sumField() },
       sql: `SELECT date_trunc('day', ${local}) AS day, hour(${local}) AS hour, count(*) AS runs
         FROM spans WHERE ${where} AND role = 'agent' GROUP BY ALL ORDER BY ALL`,
       params,

@@ -30,6 +30,8 @@ export interface RawResult extends Summary {
   error?: string;
   engineP50?: number;
   engineP95?: number;
+  /** One figure from both answers (last run of each): how close the raw reading is to the engine's. */
+  check?: { label: string; raw: number; engine?: number };
 }
 
 export interface DashboardResult {
@@ -79,17 +81,20 @@ export function dashboardsTable(ds: DashboardResult[]): string {
   return lines.join('\n');
 }
 
+const big = (x: number): string => (Math.abs(x) >= 1000 ? Math.round(x).toLocaleString('en') : String(Math.round(x * 100) / 100));
+const checkText = (c: RawResult['check']): string => (c ? `${c.label}: ${big(c.raw)} / ${c.engine === undefined || Number.isNaN(c.engine) ? '–' : big(c.engine)}` : '');
+
 export function rawTable(rs: RawResult[]): string {
   const lines = [
-    '| Aggregate (raw SQL on `spans`) | Window | raw p50 / p95 ms | raw CPU ms (p50) | rows | engine query | engine p50 / p95 ms | engine ÷ raw (p50) |',
-    '| --- | --- | ---: | ---: | ---: | --- | ---: | ---: |',
+    '| Aggregate (raw SQL on `spans`) | Window | raw p50 / p95 ms | raw CPU ms (p50) | rows | engine query | engine p50 / p95 ms | engine ÷ raw (p50) | same figure: raw / engine |',
+    '| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
   ];
   for (const r of rs) {
     const ratio = r.engineP50 !== undefined && r.p50 > 0 ? `${(r.engineP50 / r.p50).toFixed(1)}×` : '';
     lines.push(
       r.error
-        ? `| ${r.name} | ${r.window} | error: ${r.error} | | | ${r.engine} | | |`
-        : `| ${r.name} | ${r.window} | ${fmt(r.p50)} / ${fmt(r.p95)} | ${fmt(r.cpuP50)} | ${r.rows.toLocaleString('en')} | ${r.engine} | ${r.engineP50 === undefined ? 'not measured' : `${fmt(r.engineP50)} / ${fmt(r.engineP95)}`} | ${ratio} |`,
+        ? `| ${r.name} | ${r.window} | error: ${r.error} | | | ${r.engine} | | | |`
+        : `| ${r.name} | ${r.window} | ${fmt(r.p50)} / ${fmt(r.p95)} | ${fmt(r.cpuP50)} | ${r.rows.toLocaleString('en')} | ${r.engine} | ${r.engineP50 === undefined ? 'not measured' : `${fmt(r.engineP50)} / ${fmt(r.engineP95)}`} | ${ratio} | ${checkText(r.check)} |`,
     );
   }
   return lines.join('\n');

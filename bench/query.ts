@@ -30,6 +30,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CAPABILITIES } from '../server/src/query/capabilities';
 import { QueryRequestItem, QueryResponseJson, runQueries } from '../server/src/query/engine';
+import { FrameJson } from '../server/src/query/frame';
 import { loadConfig } from '../server/src/config';
 import { startServer } from '../server/src/server';
 import { DuckDBStore } from '../server/src/store/duckdb/duckdb-store';
@@ -108,38 +109,42 @@ function answerSize(res: QueryResponseJson): { frames: number; rows: number; byt
   return { frames: frames.length, rows: frames.reduce((t, f) => t + (f.data.values[0]?.length ?? 0), 0), bytes: Buffer.byteLength(JSON.stringify(res)) };
 }
 
-type Measured = QueryResult & { lastCalls?: SqlCall[] };
+type Measured = QueryResult & { lastCalls?: SqlCall[]; answer?: FrameJson[] };
 
 async function measure(rec: RecordingStore, bq: BenchQuery, anchor: number): Promise<Measured> {
   const store = rec.asStore();
   let size = { frames: 0, rows: 0, bytes: 0 } as ReturnType<typeof answerSize>;
   let calls: SqlCall[] = [];
+  let answer: FrameJson[] = [];
   const t = await timeRuns(timing, async () => {
     rec.calls = [];
     const res = await runQueries(store, TENANT, [bq.item], anchor);
     size = answerSize(res);
     calls = rec.calls;
+    answer = res.results.A?.frames ?? [];
     return !size.error;
   });
-  return { name: bq.name, window: bq.window, what: bq.what, queryType: String(bq.item.queryType), ...summarise(t), storageCalls: calls.length, ...size, lastCalls: calls };
+  return { name: bq.name, window: bq.window, what: bq.what, queryType: String(bq.item.queryType), ...summarise(t), storageCalls: calls.length, ...size, lastCalls: calls, answer };
 }
 
-async function measureRaw(store: DuckDBStore, anchor: number, windows: ('24h' | '30d')[]): Promise<RawResult[]> {
+async function measureRaw(store: DuckDBStore, anchor: number, windows: ('24h' | '30d')[], engineAnswers: Measured[]): Promise<RawResult[]> {
   const out: RawResult[] = [];
   for (const w of windows) {
     for (const rq of rawQueries(anchor, TENANT, opts.timezone, w)) {
-      let rows = 0;
+      let rows: Row[] = [];
       let error: string | undefined;
       const t = await timeRuns(timing, async () => {
         try {
-          rows = (await store.read(rq.sql, rq.params)).length;
+          rows = await store.read(rq.sql, rq.params);
           return true;
         } catch (e) {
           error = (e as Error).message;
           return false;
         }
       });
-      out.push({ name: rq.name, window: w, what: rq.what, engine: rq.engine, rows, ...summarise(t), ...(error ? { error } : {}) });
+      const engine = engineAnswers.find((e) => e.name === rq.engine && e.window === w && !e.error);
+      const check = error ? undefined : { label: rq.headline.label, raw: rq.headline.raw(rows), engine: engine?.answer ? rq.headline.engine(engine.answer) : undefined };
+      out.push({ name: rq.name, window: w, what: rq.what, engine: rq.engine, rows: rows.length, ...summarise(t), ...(check ? { check } : {}), ...(error ? { error } : {}) });
     }
   }
   return out;
@@ -281,11 +286,16 @@ async function main(): Promise<void> {
   let raw: RawResult[] = [];
   if (opts.raw) {
     console.log('\nraw SQL on spans (no derived tables, no views), same connection:');
-    raw = await measureRaw(inner, meta.anchorMs, opts.windows.filter((w): w is '24h' | '30d' => w === '24h' || w === '30d'));
+    raw = await measureRaw(
+      inner,
+      meta.anchorMs,
+      opts.windows.filter((w): w is '24h' | '30d' => w === '24h' || w === '30d'),
+      results,
+    );
     for (const r of raw) {
       const e = results.find((x) => x.name === r.engine && x.window === r.window && !x.error);
       if (e) Object.assign(r, { engineP50: e.p50, engineP95: e.p95 });
-      console.log(r.error ? `  ${r.name} (${r.window}) ERROR ${r.error}` : `  ${`${r.name} (${r.window})`.padEnd(44)} ${String(r.runs).padStart(2)}x p50 ${String(r.p50).padStart(8)}  p95 ${String(r.p95).padStart(8)} ms  cpu ${String(r.cpuP50).padStart(8)} ms  ${r.rows} rows; engine (${r.engine}) p50 ${r.engineP50 ?? '-'} p95 ${r.engineP95 ?? '-'} ms`);
+      console.log(r.error ? `  ${r.name} (${r.window}) ERROR ${r.error}` : `  ${`${r.name} (${r.window})`.padEnd(44)} ${String(r.runs).padStart(2)}x p50 ${String(r.p50).padStart(8)}  p95 ${String(r.p95).padStart(8)} ms  cpu ${String(r.cpuP50).padStart(8)} ms  ${r.rows} rows; engine (${r.engine}) p50 ${r.engineP50 ?? '-'} p95 ${r.engineP95 ?? '-'} ms; ${r.check ? `${r.check.label} raw ${r.check.raw} engine ${r.check.engine ?? '-'}` : ''}`);
     }
   }
   const afterQueries = status();
@@ -400,7 +410,7 @@ async function main(): Promise<void> {
     capabilities: registered,
     withoutRepresentativeQuery: unknownTypes,
     storeOpenMs: r1(openMs),
-    results: results.map(({ lastCalls, ...r }) => ({ ...r, sql: lastCalls?.map((c) => ({ ms: r1(c.ms), sql: c.sql.replace(/\s+/g, ' ').slice(0, 400) })) })),
+    results: results.map(({ lastCalls, answer: _answer, ...r }) => ({ ...r, sql: lastCalls?.map((c) => ({ ms: r1(c.ms), sql: c.sql.replace(/\s+/g, ' ').slice(0, 400) })) })),
     raw,
     dashboards,
     memoryAfterQueries: afterQueries,
