@@ -68,7 +68,7 @@ const H = 3_600_000;
 const FILTERED: [string, Record<string, unknown>][] = [
   ['runs by tool', { queryType: 'runs', filters: { tool: ['lookup_order'] } }],
   ['runs by model and provider', { queryType: 'runs', filters: { model: ['gpt-4o'], provider: ['openai'] } }],
-  ['runs by user, conversation, channel, service, version', { queryType: 'runs', filters: { user: ['u1'], conversation: ['c1', 'c4'], channel: ['text'], service: ['support-triage-svc', 'billing-bot-svc'] } }],
+  ['runs by user, conversation, channel and service', { queryType: 'runs', filters: { user: ['u1'], conversation: ['c1', 'c4'], channel: ['text'], service: ['support-triage-svc', 'billing-bot-svc'] } }],
   ['run stats by model', { queryType: 'runStats', filters: { model: ['claude-sonnet-4'] } }],
   ['run stats by status', { queryType: 'runStats', filters: { status: ['completed', 'failed'] } }],
   ['p99 duration per hour by environment', { queryType: 'timeSeries', metric: 'durationP99', groupBy: 'environment', intervalMs: H }],
@@ -85,8 +85,11 @@ const FILTERED: [string, Record<string, unknown>][] = [
   ['cost per conversation of user u1', { queryType: 'costPerConversation', filters: { user: ['u1'] } }],
   ['credit forecast per day', { queryType: 'creditForecast', period: 'day', budget: 1 }],
   ['day-of-week heatmap of credits in Tokyo', { queryType: 'heatmap', heatmap: 'dayOfWeek', heatmapMetric: 'credits', timezone: 'Asia/Tokyo' }],
-  ['session stats of voice, by model (span filter)', { queryType: 'sessionStats', filters: { channel: ['voice', 'video'] } }],
+  ['session stats of voice and video (session columns)', { queryType: 'sessionStats', filters: { channel: ['voice', 'video'] } }],
   ['session stats by tool (span filter)', { queryType: 'sessionStats', filters: { tool: ['web_search'] } }],
+  // No run of the dataset has an agent version: empty answers, but the SQL runs on both engines.
+  ['run stats by agent version', { queryType: 'runStats', filters: { agentVersion: ['1.0'] } }],
+  ['session stats by agent version (span filter)', { queryType: 'sessionStats', filters: { agentVersion: ['1.0'] } }],
   ['a run found by its trace id', { queryType: 'runTrace', runId: runIdOf(4).split('-')[0] }],
 ];
 

@@ -167,8 +167,10 @@ export class ClickHouseStore implements Store {
 
   async read(sql: string, params: unknown[] = []): Promise<Row[]> {
     const translated = toClickHouseParams(sql, params);
-    // The shared SQL expects standard outer joins: unmatched columns are NULL, not type defaults.
-    const rs = await this.client.query({ query: translated.sql, query_params: translated.params, format: 'JSONEachRow', clickhouse_settings: { join_use_nulls: 1 } });
+    // The shared SQL expects standard SQL NULLs: unmatched columns of outer joins are NULL, not type
+    // defaults, and CAST(NULL AS DOUBLE) is NULL (an average over no rows), not an error.
+    const settings = { join_use_nulls: 1, cast_keep_nullable: 1 } as const;
+    const rs = await this.client.query({ query: translated.sql, query_params: translated.params, format: 'JSONEachRow', clickhouse_settings: settings });
     return (await rs.json()) as Row[];
   }
 
