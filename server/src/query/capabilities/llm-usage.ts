@@ -26,8 +26,8 @@
  * week and month: consumers sum per t first and key the few thousand sums, not the calls.
  *
  * Prices are resolved in TypeScript (pricing/prices.ts lookupPrice, with the snapshot-to-base
- * fallback) for the (model, response model) pairs the scope holds, found by a first small query,
- * and joined as a literal relation: one definition of the lookup, and standard SQL for both engines.
+ * fallback) for the (model, response model) pairs the tenant's usage rows hold, and joined as a
+ * literal relation: one definition of the lookup, and standard SQL for both engines.
  */
 import { Filters } from '@agent-insights/model';
 import { defaultPricing, lookupPrice, Pricing } from '../../pricing';
@@ -125,12 +125,28 @@ function usageRowsSql(env: QueryEnv, p: Params, scope: UsageScope): string {
   // Calls one by one where bucket rows cannot serve: the range's partial buckets, split buckets, or all.
   if (scope.range && (scope.perCall || whole)) {
     const notWhole = (col: string) => `NOT ${inWhole(col)}`;
-    const steps = [`s.tenant = ${tenant}`, `s.role = 'llm'`, USAGE_PREDICATE('s'), ...inRange('s.start_time'), notWhole('s.start_time'), ...stepConditions(filters, p), ...common('s.run_id'), ...runStart('s.run_start')];
-    branches.push(`SELECT s.start_time AS t, s.run_id, s.run_agent AS agent, s.run_agent_version AS agent_version, s.run_status AS status,
+    // The same calls as inRange AND notWhole, as one branch per plain time range (the range's
+    // partial buckets at each end, each split bucket): a range the engine can skip storage blocks
+    // by, where a NOT of the whole buckets, or an OR of ranges, makes it read every block.
+    const r = scope.range;
+    const between = (from: number, to: number, toInclusive: boolean) => (col: string) =>
+      [`${col} >= ${d.timestamp(from)}`, `${col} ${toInclusive ? '<=' : '<'} ${d.timestamp(to)}`];
+    const parts =
+      !whole || whole.from >= whole.to
+        ? [between(r.from, r.to, true)]
+        : [
+            ...(r.from < whole.from ? [between(r.from, whole.from, false)] : []),
+            ...(whole.to <= r.to ? [between(whole.to, r.to, true)] : []),
+            ...whole.split.map((b) => between(b, b + BUCKET_MS, false)),
+          ];
+    for (const part of parts) {
+      const steps = [`s.tenant = ${tenant}`, `s.role = 'llm'`, USAGE_PREDICATE('s'), ...inRange('s.start_time'), ...part('s.start_time'), ...stepConditions(filters, p), ...common('s.run_id'), ...runStart('s.run_start')];
+      branches.push(`SELECT s.start_time AS t, s.run_id, s.run_agent AS agent, s.run_agent_version AS agent_version, s.run_status AS status,
         s.run_channel AS channel, s.run_environment AS environment, s.run_service AS service,
         s.run_conversation_id AS conversation_id, s.run_user_id AS user_id, s.model, s.response_model, s.provider, false AS run_level,
         ${callUsageColumnsSql('s')}
       FROM steps_v s WHERE ${steps.join(' AND ')}`);
+    }
     // A run's own totals count at the run's start.
     const runs = [`u.tenant = ${tenant}`, 'u.run_level', ...inRange('u.run_start'), notWhole('u.bucket'), ...common('u.run_id'), ...runStart('u.run_start')];
     branches.push(`SELECT u.run_start AS t, u.run_id, ${dims('u')}, u.model, u.response_model, u.provider, u.run_level, ${USAGE_SUMS}
@@ -140,26 +156,35 @@ function usageRowsSql(env: QueryEnv, p: Params, scope: UsageScope): string {
 }
 
 /**
- * The llm_usage relation for a scope, its parameters added to `p`. Runs one small query first
- * (which models occur, and which calls lack a reported cost) to resolve prices.
+ * The llm_usage relation for a scope, its parameters added to `p`. Prices are resolved for every
+ * (model, response model) pair the tenant's usage rows hold (one narrow DISTINCT, not a pass over
+ * the scope's sums): pricing a pair the scope lacks changes nothing. Only when some pair has no
+ * price does a second query count the scope's calls of those pairs that lack a reported cost, for
+ * the notice; with every pair priced there are none.
  */
 export async function pricedUsage(env: QueryEnv, p: Params, scope: UsageScope): Promise<PricedUsage> {
   const pricing = pricingOf(env);
-  const pp = new Params(env.dialect);
-  const pairs = await env.store.read(
-    `WITH usage_rows AS (${usageRowsSql(env, pp, scope)})
-     SELECT model, response_model, sum(calls - reported_calls) AS unreported
-     FROM usage_rows GROUP BY model, response_model`,
-    pp.values,
-  );
+  const pairs = await env.store.read(`SELECT DISTINCT model, response_model FROM usage_v WHERE tenant = $1`, [env.tenant]);
   const resolved: ResolvedPrice[] = [];
-  const unpriced = new Map<string, number>();
+  const missing: { model: string; responseModel: string }[] = [];
   for (const row of pairs) {
     const model = String(row.model ?? '');
     const responseModel = String(row.response_model ?? '');
     const price = lookupPrice(pricing.table, model, responseModel);
     if (price) resolved.push({ model, responseModel, price });
-    else if (Number(row.unreported) > 0) unpriced.set(model, (unpriced.get(model) ?? 0) + Number(row.unreported));
+    else missing.push({ model, responseModel });
+  }
+  const unpriced = new Map<string, number>();
+  if (missing.length) {
+    const pp = new Params(env.dialect);
+    const rows = await env.store.read(
+      `WITH usage_rows AS (${usageRowsSql(env, pp, scope)})
+       SELECT model, sum(calls - reported_calls) AS unreported FROM usage_rows
+       WHERE ${missing.map((m) => `(model = ${pp.add(m.model)} AND response_model = ${pp.add(m.responseModel)})`).join(' OR ')}
+       GROUP BY model`,
+      pp.values,
+    );
+    for (const row of rows) if (Number(row.unreported) > 0) unpriced.set(String(row.model ?? ''), Number(row.unreported));
   }
   const cost = usageCostSql('u', 'mp');
   const ctes = `usage_rows AS (${usageRowsSql(env, p, scope)}),
