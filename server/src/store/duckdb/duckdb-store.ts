@@ -465,6 +465,33 @@ export class DuckDBStore implements Store {
     await this.createViews();
     // Migration 2 added derived tables that only derivation can fill: derive every stored trace again.
     await rederiveStored(this, this.log);
+    await this.reorderDerived();
+  }
+
+  /**
+   * Rewrites the derived tables sorted by tenant and time, once (migration 3's task), after
+   * re-derivation: it writes traces in hash order, so every storage block would span the whole
+   * history and no time range could skip one (a 30-day query's few partial 15-minute buckets read
+   * all 10 million steps: 120 ms; in time order 4 ms). Ingest appends in about time order after.
+   * Through a scratch table in one transaction per table, so the tables keep their definitions.
+   */
+  private async reorderDerived(): Promise<void> {
+    const task = await this.read(`SELECT 1 FROM maintenance_tasks WHERE name = 'reorder'`);
+    if (!task.length) return;
+    const started = Date.now();
+    for (const [table, time] of [['steps', 'start_time'], ['usage', 'bucket'], ['runs', 'start_time']]) {
+      await this.transaction(async (w) => {
+        await w.run(`CREATE TABLE reorder_scratch AS SELECT * FROM ${table} ORDER BY tenant, ${time}`);
+        await w.run(`DELETE FROM ${table}`);
+        await w.run(`INSERT INTO ${table} SELECT * FROM reorder_scratch`);
+        await w.run('DROP TABLE reorder_scratch');
+      });
+      this.log(`derived table ${table} rewritten in time order, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    }
+    await this.exclusive(async (w) => {
+      await w.run(`DELETE FROM maintenance_tasks WHERE name = 'reorder'`);
+      await w.run('CHECKPOINT');
+    });
   }
 
   /**

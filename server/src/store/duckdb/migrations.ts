@@ -216,4 +216,12 @@ export const MIGRATIONS: Migration[] = [
       "INSERT INTO maintenance_tasks VALUES ('rederive', 0, 0)",
     ],
   },
+  {
+    version: 3,
+    description: 'derived steps, usage and runs rewritten in time order once re-derivation is done (it writes them in hash order of traces)',
+    // The store does it after re-derivation (DuckDBStore.reorderDerived): a table in time order
+    // lets a time range skip every storage block outside it; in hash order every block spans
+    // the whole history and each range query reads them all.
+    sql: ["INSERT INTO maintenance_tasks VALUES ('reorder', 0, 1)"],
+  },
 ];
