@@ -12,6 +12,20 @@ import { CAPABILITIES } from './capabilities';
 import { QueryEnv, QueryError } from './context';
 import { dialectOf } from './dialect';
 import { FrameJson } from './frame';
+import { SharedAnswers } from './shared-answers';
+
+/** One set of shared answers per store, so two servers (or tests) in one process never mix. */
+const shared = new WeakMap<Store, SharedAnswers>();
+/** Answers depend on the price table too: each Pricing object gets its own key prefix. */
+const pricingIds = new WeakMap<Pricing, number>();
+let nextPricingId = 1;
+
+function pricingKey(pricing: Pricing | undefined): string {
+  if (!pricing) return 'default';
+  let id = pricingIds.get(pricing);
+  if (id === undefined) pricingIds.set(pricing, (id = nextPricingId++));
+  return String(id);
+}
 
 export interface DataResponseJson {
   status: number;
@@ -46,6 +60,9 @@ export async function runQueries(store: Store, tenant: string, items: QueryReque
   // The SQL dialect follows the store's engine: one SQL text per capability serves both.
   const env: QueryEnv = { store, dialect: dialectOf(store.engine), tenant, nowMs, pricing };
   const results: Record<string, DataResponseJson> = {};
+  let answers = shared.get(store);
+  if (!answers) shared.set(store, (answers = new SharedAnswers()));
+  const sharedAnswers = answers;
   await Promise.all(
     items.map(async (item, i) => {
       const refId = typeof item.refId === 'string' && item.refId ? item.refId : String.fromCharCode(65 + (i % 26));
@@ -60,7 +77,10 @@ export async function runQueries(store: Store, tenant: string, items: QueryReque
         });
         const capability = CAPABILITIES[q.queryType];
         if (!capability) throw new QueryError(`query type ${q.queryType} is not available on this server yet`);
-        const frames = await capability(q, env);
+        // Identical queries (panels of one dashboard asking the same thing) are answered once.
+        const { refId: _refId, ...asked } = q;
+        const key = JSON.stringify([tenant, pricingKey(pricing), asked]);
+        const frames = await sharedAnswers.answer(store, key, nowMs, () => capability(q, env));
         for (const f of frames) f.schema.refId = refId;
         results[refId] = { status: 200, frames };
       } catch (e) {

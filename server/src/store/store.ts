@@ -94,6 +94,13 @@ export type Row = Record<string, unknown>;
 export interface Store {
   readonly engine: string;
   /**
+   * A number that changes whenever this store has written anything (commits, deletes,
+   * re-derivation), so a cached query answer can tell it is still current. Left out by an engine
+   * where other processes write too (ClickHouse replicas): then answers are only shared while in
+   * flight (query/shared-answers.ts).
+   */
+  writeGeneration?(): number;
+  /**
    * A read-only query in the engine's SQL dialect (the query engine's dialect layer writes it).
    * Views runs_v (effective status and duration), steps_v (steps with their run's effective
    * status) and usage_v (LLM usage with its run's effective status) exist on every engine.

@@ -433,8 +433,18 @@ export class DuckDBStore implements Store {
     private readonly log: (message: string) => void = (m) => console.log(m),
   ) {}
 
+  /** Counts finished writes: every write goes through exclusive() (see writeGeneration). */
+  private writes = 0;
+
+  writeGeneration(): number {
+    return this.writes;
+  }
+
   private exclusive<T>(fn: (w: DuckDBConnection) => Promise<T>): Promise<T> {
-    const next = this.writeChain.then(() => fn(this.writer));
+    // Counted whether the write succeeded or not: a failed one may still have changed something.
+    const next = this.writeChain.then(() => fn(this.writer)).finally(() => {
+      this.writes++;
+    });
     this.writeChain = next.catch(() => undefined);
     return next;
   }
