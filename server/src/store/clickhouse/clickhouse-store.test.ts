@@ -114,6 +114,10 @@ it('binds positional parameters as typed placeholders, leaving quoted text alone
     params: { p1: 'acme', p2: ['x', 'y'], p3: 1.5, p4: 7 },
   });
   expect(() => toClickHouseParams('SELECT $2', [1])).toThrow('SQL parameter $2 has no value (1 given)');
+  // An apostrophe inside a comment does not open a string: the parameters after it are bound.
+  expect(toClickHouseParams("SELECT -- each tool's calls\n a FROM t /* it's */ WHERE a = $1", ['acme']).sql).toBe(
+    "SELECT -- each tool's calls\n a FROM t /* it's */ WHERE a = {p1:String}",
+  );
 });
 
 describe('the server on ClickHouse', () => {

@@ -13,13 +13,21 @@ export function clickHouseType(v: unknown): string {
   return 'String';
 }
 
-/** Rewrites $n outside string literals and quoted identifiers. */
+/** Rewrites $n outside string literals, quoted identifiers and comments. */
 export function toClickHouseParams(sql: string, params: unknown[]): { sql: string; params: Record<string, unknown> } {
   const out: Record<string, unknown> = {};
   let result = '';
   let i = 0;
   while (i < sql.length) {
     const ch = sql[i];
+    // Comments are copied as they are: an apostrophe in one ("each tool's") is not a string.
+    if ((ch === '-' && sql[i + 1] === '-') || (ch === '/' && sql[i + 1] === '*')) {
+      const end = ch === '-' ? sql.indexOf('\n', i) : sql.indexOf('*/', i + 2);
+      const stop = end < 0 ? sql.length : ch === '-' ? end : end + 2;
+      result += sql.slice(i, stop);
+      i = stop;
+      continue;
+    }
     if (ch === "'" || ch === '"' || ch === '`') {
       // Copy the quoted text as it is (a doubled or backslashed quote stays inside).
       let j = i + 1;
