@@ -50,8 +50,13 @@ export const STEP_COLUMNS: Record<Dimension, string> = {
   provider: 's.provider',
 };
 
-/** Conditions on runs_v r: run dimensions directly, step dimensions as "has such a step". */
-export function runConditions(filters: Filters, p: Params): string[] {
+/**
+ * Conditions on runs_v r: run dimensions directly, step dimensions as "its trace has such a span".
+ * With the tenant's bound parameter (the caller's r.tenant = tenant), the spans are one
+ * uncorrelated set of trace ids, built once: a correlated EXISTS makes the engine join every run's
+ * trace to the spans (runs by tool over 30 days at 10 million spans: 0.4-1 s against 0.13 s).
+ */
+export function runConditions(filters: Filters, p: Params, tenant?: string): string[] {
   const out: string[] = [];
   const stepFilters: string[] = [];
   for (const [dim, values] of Object.entries(filters) as [Dimension, string[]][]) {
@@ -61,7 +66,11 @@ export function runConditions(filters: Filters, p: Params): string[] {
     else stepFilters.push(p.in(values, STEP_COLUMNS[dim]));
   }
   if (stepFilters.length) {
-    out.push(`EXISTS (SELECT 1 FROM spans s WHERE s.tenant = r.tenant AND s.trace_id = r.trace_id AND ${stepFilters.join(' AND ')})`);
+    out.push(
+      tenant
+        ? `r.trace_id IN (SELECT s.trace_id FROM spans s WHERE s.tenant = ${tenant} AND ${stepFilters.join(' AND ')})`
+        : `EXISTS (SELECT 1 FROM spans s WHERE s.tenant = r.tenant AND s.trace_id = r.trace_id AND ${stepFilters.join(' AND ')})`,
+    );
   }
   return out;
 }

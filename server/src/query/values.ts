@@ -65,7 +65,7 @@ export async function dimensionValues(env: QueryEnv, dimension: Dimension, req: 
   const selects: string[] = [];
   const runCol = RUN_VALUE_COLUMNS[dimension];
   if (runCol) {
-    const where = [`r.tenant = ${tenant}`, ...range('r.start_time'), ...runConditions(others, p), `${runCol} <> ''`];
+    const where = [`r.tenant = ${tenant}`, ...range('r.start_time'), ...runConditions(others, p, tenant), `${runCol} <> ''`];
     selects.push(`SELECT DISTINCT ${runCol} AS value FROM runs_v r WHERE ${where.join(' AND ')}`);
   } else {
     const col = STEP_COLUMNS[dimension];

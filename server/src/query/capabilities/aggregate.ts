@@ -154,7 +154,7 @@ export async function aggregate(q: ResolvedQuery, env: QueryEnv, spec: Aggregate
   const tenant = () => (tenantParam ??= p.add(env.tenant));
   const where = [...shape.where];
   if (shape.tenant) where.push(`${shape.tenant} = ${tenant()}`, `${shape.time} >= ${dialect.timestamp(q.range.from)}`, `${shape.time} <= ${dialect.timestamp(q.range.to)}`);
-  if (source === 'runs') where.push(...runConditions(q.filters, p));
+  if (source === 'runs') where.push(...runConditions(q.filters, p, shape.tenant ? tenant() : undefined));
   else if (source === 'sessions') where.push(...sessionConditions(q.filters, p));
   else if (source === 'tools') where.push(...toolStepFilters(q.filters, p));
 

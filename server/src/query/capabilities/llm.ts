@@ -133,14 +133,16 @@ export const modelShare: Capability = async (q, env) => {
 export const costPerConversation: Capability = async (q, env) => {
   const p = new Params(env.dialect);
   const d = env.dialect;
-  const runsIn = (pp: Params): string =>
-    [
-      `r.tenant = ${pp.add(env.tenant)}`,
+  const runsIn = (pp: Params): string => {
+    const tenant = pp.add(env.tenant);
+    return [
+      `r.tenant = ${tenant}`,
       `r.status IN ('completed', 'failed', 'timed_out')`,
       `r.start_time >= ${d.timestamp(q.range.from)}`,
       `r.start_time <= ${d.timestamp(q.range.to)}`,
-      ...runConditions(q.filters, pp),
+      ...runConditions(q.filters, pp, tenant),
     ].join(' AND ');
+  };
   const usage = await pricedUsage(env, p, {
     filters: q.filters,
     runFilter: (pp, col) => `${col} IN (SELECT r.run_id FROM runs_v r WHERE ${runsIn(pp)})`,

@@ -15,7 +15,8 @@ export const runsColumns = (d: Dialect): string => `r.run_id, r.trace_id, r.agen
 
 export async function selectRuns(q: ResolvedQuery, env: QueryEnv, extra: { limit: number }) {
   const p = new Params(env.dialect);
-  const where = [`r.tenant = ${p.add(env.tenant)}`, `r.start_time >= ${env.dialect.timestamp(q.range.from)}`, `r.start_time <= ${env.dialect.timestamp(q.range.to)}`, ...runConditions(q.filters, p)];
+  const tenant = p.add(env.tenant);
+  const where = [`r.tenant = ${tenant}`, `r.start_time >= ${env.dialect.timestamp(q.range.from)}`, `r.start_time <= ${env.dialect.timestamp(q.range.to)}`, ...runConditions(q.filters, p, tenant)];
   if (q.options.search) {
     const s = p.add(q.options.search);
     where.push(`(r.run_id = ${s} OR r.trace_id = ${s} OR r.conversation_id = ${s} OR r.user_id = ${s})`);
