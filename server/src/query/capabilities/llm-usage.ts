@@ -44,6 +44,8 @@ export interface UsageScope {
   runIds?: string[];
   /** Runs of runIds start in this range (epoch ms): lets the engine skip storage blocks. */
   runStart?: { from: number; to: number };
+  /** Only calls of finished runs (completed, failed, timed out: the status as runs_v reads it). */
+  finishedRuns?: boolean;
   /** A condition on a run id column (s.run_id or u.run_id), its parameters added to p. */
   runFilter?: (p: Params, runIdColumn: string) => string;
   /** Instants (epoch ms) at which the consumer splits calls (`t >= cut`): their buckets are read call by call. */
@@ -104,6 +106,7 @@ function usageRowsSql(env: QueryEnv, p: Params, scope: UsageScope): string {
     return out;
   };
   const runStart = (col: string): string[] => (scope.runStart ? [`${col} >= ${d.timestamp(scope.runStart.from)}`, `${col} <= ${d.timestamp(scope.runStart.to)}`] : []);
+  const finished = (col: string): string[] => (scope.finishedRuns ? [`${col} IN ('completed', 'failed', 'timed_out')`] : []);
   const inRange = (col: string): string[] => (scope.range ? [`${col} >= ${d.timestamp(scope.range.from)}`, `${col} <= ${d.timestamp(scope.range.to)}`] : []);
   const whole = wholeBuckets(scope);
   const inWhole = (col: string): string =>
@@ -117,7 +120,7 @@ function usageRowsSql(env: QueryEnv, p: Params, scope: UsageScope): string {
 
   // Stored sums of calls: every bucket without a range; else the whole buckets inside it.
   if (!scope.perCall) {
-    const where = [`u.tenant = ${tenant}`, ...common('u.run_id'), ...runStart('u.run_start')];
+    const where = [`u.tenant = ${tenant}`, ...common('u.run_id'), ...runStart('u.run_start'), ...finished('u.status')];
     if (scope.range) where.push(inWhole('u.bucket'));
     branches.push(`SELECT u.bucket AS t, u.run_id, ${dims('u')}, u.model, u.response_model, u.provider, u.run_level, ${USAGE_SUMS}
       FROM usage_v u WHERE ${where.join(' AND ')} AND ${usageConditions(filters, p, 'u')}`);
@@ -140,7 +143,7 @@ function usageRowsSql(env: QueryEnv, p: Params, scope: UsageScope): string {
             ...whole.split.map((b) => between(b, b + BUCKET_MS, false)),
           ];
     for (const part of parts) {
-      const steps = [`s.tenant = ${tenant}`, `s.role = 'llm'`, USAGE_PREDICATE('s'), ...inRange('s.start_time'), ...part('s.start_time'), ...stepConditions(filters, p), ...common('s.run_id'), ...runStart('s.run_start')];
+      const steps = [`s.tenant = ${tenant}`, `s.role = 'llm'`, USAGE_PREDICATE('s'), ...inRange('s.start_time'), ...part('s.start_time'), ...stepConditions(filters, p), ...common('s.run_id'), ...runStart('s.run_start'), ...finished('s.run_status')];
       branches.push(`SELECT s.start_time AS t, s.run_id, s.run_agent AS agent, s.run_agent_version AS agent_version, s.run_status AS status,
         s.run_channel AS channel, s.run_environment AS environment, s.run_service AS service,
         s.run_conversation_id AS conversation_id, s.run_user_id AS user_id, s.model, s.response_model, s.provider, false AS run_level,
@@ -148,7 +151,7 @@ function usageRowsSql(env: QueryEnv, p: Params, scope: UsageScope): string {
       FROM steps_v s WHERE ${steps.join(' AND ')}`);
     }
     // A run's own totals count at the run's start.
-    const runs = [`u.tenant = ${tenant}`, 'u.run_level', ...inRange('u.run_start'), notWhole('u.bucket'), ...common('u.run_id'), ...runStart('u.run_start')];
+    const runs = [`u.tenant = ${tenant}`, 'u.run_level', ...inRange('u.run_start'), notWhole('u.bucket'), ...common('u.run_id'), ...runStart('u.run_start'), ...finished('u.status')];
     branches.push(`SELECT u.run_start AS t, u.run_id, ${dims('u')}, u.model, u.response_model, u.provider, u.run_level, ${USAGE_SUMS}
       FROM usage_v u WHERE ${runs.join(' AND ')} AND ${usageConditions(filters, p, 'u')}`);
   }

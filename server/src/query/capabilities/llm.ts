@@ -143,10 +143,17 @@ export const costPerConversation: Capability = async (q, env) => {
       ...runConditions(q.filters, pp, tenant),
     ].join(' AND ');
   };
-  const usage = await pricedUsage(env, p, {
-    filters: q.filters,
-    runFilter: (pp, col) => `${col} IN (SELECT r.run_id FROM runs_v r WHERE ${runsIn(pp)})`,
-  });
+  // The runs' calls: by the usage rows' own run start, status and run dimensions (storage blocks
+  // outside the range are skipped), unless a step dimension filters, which selects runs by their
+  // trace's spans (runConditions), not calls by their own model.
+  const byStep = (['tool', 'model', 'provider'] as const).some((dim) => q.filters[dim]?.length);
+  const usage = await pricedUsage(
+    env,
+    p,
+    byStep
+      ? { filters: q.filters, runFilter: (pp, col) => `${col} IN (SELECT r.run_id FROM runs_v r WHERE ${runsIn(pp)})` }
+      : { filters: q.filters, runStart: q.range, finishedRuns: true },
+  );
   const rows = await env.store.read(
     `WITH ${usage.ctes},
      run_cost AS (SELECT run_id, sum(cost_usd) AS cost FROM llm_usage GROUP BY run_id),
