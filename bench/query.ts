@@ -15,29 +15,59 @@
  *    p50/p95 per dashboard, as saved and over 30 days.
  * Writes report.json and report.md (the markdown tables for docs/benchmarks.md, targets marked).
  *
+ * --storage=clickhouse runs the same queries, windows and dashboards on ClickHouse
+ * (bench/query-clickhouse.ts): the data loaded once with `agent-insights migrate-to-clickhouse`
+ * from the dataset's DuckDB file, served by the chdb test harness on --clickhouse-dir (kept between
+ * runs; default <db dir>/ch-<spans>) or by the server at --clickhouse-url. The dataset's anchor comes
+ * from the DuckDB file's sidecar (<db>.json); the DuckDB file is not opened. The raw SQL and EXPLAIN
+ * steps are DuckDB's and are left out. report.md adds the harness overhead, disk use (system.parts)
+ * and a side-by-side table with the DuckDB run's report.json (--compare, default
+ * <db dir>/query-results-<spans>/report.json), whose one-run picks it reuses so both engines
+ * answer the same run.
+ *
  *   npm run bench:query -- [--spans=10000000] [--db=path] [--repeat=20] [--warmup=1] [--budget=30]
  *                          [--timezone=Europe/Berlin] [--only=name,type] [--windows=24h,30d] [--raw=true]
  *                          [--http=true] [--dashboards=all] [--dashboard-windows=as saved,30d]
  *                          [--concurrency=6] [--explain=true] [--slow-ms=1000] [--out=dir]
+ *                          [--storage=duckdb|clickhouse] [--clickhouse-url=http://...] [--clickhouse-dir=dir]
+ *                          [--clickhouse-database=agent_insights] [--compare=report.json]
  *
  * Each option can also be given as an environment variable (BENCH_SPANS, BENCH_REPEAT, ...).
  * A quick run: npm run bench:query -- --spans=1000000 (the dataset takes about a minute).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CAPABILITIES } from '../server/src/query/capabilities';
 import { QueryRequestItem, QueryResponseJson, runQueries } from '../server/src/query/engine';
 import { FrameJson } from '../server/src/query/frame';
 import { loadConfig } from '../server/src/config';
 import { startServer } from '../server/src/server';
+import { ClickHouseStore } from '../server/src/store/clickhouse/clickhouse-store';
 import { DuckDBStore } from '../server/src/store/duckdb/duckdb-store';
 import { Row, Store } from '../server/src/store/store';
 import { BenchQuery, capabilityQueries, Window } from './query-capabilities';
 import { dashboardRequests } from './query-dashboards';
-import { DatasetMeta, datasetOptions, existingDataset, mib, option, TENANT } from './query-dataset';
+import {
+  dashboardsSideBySide,
+  diskTable,
+  DiskRow,
+  diskUse,
+  EngineShare,
+  engineShare,
+  Harness,
+  harnessStats,
+  measureOverhead,
+  Overhead,
+  overheadText,
+  readReport,
+  sideBySideTable,
+  startHarness,
+  statsDelta,
+} from './query-clickhouse';
+import { DatasetMeta, datasetOptions, existingDataset, mib, option, sidecarPath, TENANT } from './query-dataset';
 import { rawQueries } from './query-raw-sql';
 import { capabilitiesTable, DashboardResult, dashboardsTable, QueryResult, RawResult, rawTable } from './query-report';
 import { r1, summarise, timeRuns, TimingOptions } from './query-timing';
@@ -66,9 +96,18 @@ const opts = {
   explain: option('explain', 'true') === 'true',
   slowMs: Number(option('slow-ms', '1000')),
   out: option('out', ''),
+  storage: option('storage', 'duckdb'),
+  clickhouseUrl: option('clickhouse-url', ''),
+  clickhouseDir: option('clickhouse-dir', ''),
+  clickhouseDatabase: option('clickhouse-database', 'agent_insights'),
+  compare: option('compare', ''),
 };
+if (opts.storage !== 'duckdb' && opts.storage !== 'clickhouse') throw new Error(`--storage must be duckdb or clickhouse, got "${opts.storage}"`);
+const onClickHouse = opts.storage === 'clickhouse';
 const dataset = datasetOptions(option);
-const OUT = resolve(opts.out || join(resolve(dataset.db, '..'), `query-results-${dataset.spans}`));
+const BENCH_DIR = resolve(dataset.db, '..');
+const OUT = resolve(opts.out || join(BENCH_DIR, `query-results-${dataset.spans}${onClickHouse ? '-clickhouse' : ''}`));
+const COMPARE = opts.compare || join(BENCH_DIR, `query-results-${dataset.spans}`, 'report.json');
 const timing: TimingOptions = { warmup: opts.warmup, repeat: opts.repeat, budgetS: opts.budgetS };
 
 // ---------- a store that records the SQL each capability issues ----------
@@ -81,7 +120,7 @@ interface SqlCall {
 
 class RecordingStore {
   calls: SqlCall[] = [];
-  constructor(readonly inner: DuckDBStore) {}
+  constructor(readonly inner: Store) {}
   /** The store, with every call timed: read() with its SQL, the other methods (loadTrace, ...) by name. */
   asStore(): Store {
     return new Proxy(this.inner, {
@@ -109,22 +148,31 @@ function answerSize(res: QueryResponseJson): { frames: number; rows: number; byt
   return { frames: frames.length, rows: frames.reduce((t, f) => t + (f.data.values[0]?.length ?? 0), 0), bytes: Buffer.byteLength(JSON.stringify(res)) };
 }
 
-type Measured = QueryResult & { lastCalls?: SqlCall[]; answer?: FrameJson[] };
+type Measured = QueryResult & { lastCalls?: SqlCall[]; answer?: FrameJson[]; engineShare?: EngineShare };
 
-async function measure(rec: RecordingStore, bq: BenchQuery, anchor: number): Promise<Measured> {
+/** `harnessUrl`: the chdb harness whose counters split each timed run into engine and harness time. */
+async function measure(rec: RecordingStore, bq: BenchQuery, anchor: number, harnessUrl?: string): Promise<Measured> {
   const store = rec.asStore();
   let size = { frames: 0, rows: 0, bytes: 0 } as ReturnType<typeof answerSize>;
   let calls: SqlCall[] = [];
   let answer: FrameJson[] = [];
-  const t = await timeRuns(timing, async () => {
+  const action = async (): Promise<boolean> => {
     rec.calls = [];
     const res = await runQueries(store, TENANT, [bq.item], anchor);
     size = answerSize(res);
     calls = rec.calls;
     answer = res.results.A?.frames ?? [];
     return !size.error;
-  });
-  return { name: bq.name, window: bq.window, what: bq.what, queryType: String(bq.item.queryType), ...summarise(t), storageCalls: calls.length, ...size, lastCalls: calls, answer };
+  };
+  // With the harness's counters: warm-up first, then counters around the timed runs only (read outside them).
+  const before = harnessUrl ? await (async () => {
+    for (let i = 0; i < timing.warmup; i++) if (!(await action())) break;
+    return harnessStats(harnessUrl);
+  })() : null;
+  const t = await timeRuns(before ? { ...timing, warmup: 0 } : timing, action);
+  const after = before && harnessUrl ? await harnessStats(harnessUrl) : null;
+  const share = before && after ? engineShare(statsDelta(before, after), t.ms.length) : undefined;
+  return { name: bq.name, window: bq.window, what: bq.what, queryType: String(bq.item.queryType), ...summarise(t), storageCalls: calls.length, ...size, lastCalls: calls, answer, ...(share ? { engineShare: share } : {}) };
 }
 
 async function measureRaw(store: DuckDBStore, anchor: number, windows: ('24h' | '30d')[], engineAnswers: Measured[]): Promise<RawResult[]> {
@@ -236,12 +284,36 @@ const la = (): string =>
     .map((x) => x.toFixed(2))
     .join(' ');
 
+/**
+ * On ClickHouse: the dataset's meta from the DuckDB file's sidecar only (the file may be in use by a
+ * DuckDB run), checked against the counts ClickHouse holds.
+ */
+function sidecarMeta(): DatasetMeta {
+  const path = sidecarPath(dataset.db);
+  if (!existsSync(path)) throw new Error(`no ${path}: the ClickHouse run takes the dataset's anchor from the DuckDB dataset's sidecar (--db)`);
+  return JSON.parse(readFileSync(path, 'utf8')) as DatasetMeta;
+}
+
+async function openClickHouse(): Promise<{ store: ClickHouseStore; harness: Harness | null; url: string }> {
+  const dir = resolve(opts.clickhouseDir || join(BENCH_DIR, `ch-${dataset.spans}`));
+  const harness = opts.clickhouseUrl ? null : await startHarness(dir);
+  const url = opts.clickhouseUrl || harness!.url;
+  if (harness) console.log(`chdb harness (tests/clickhouse/chdb_http.py) on ${dir}/db at ${url}, pid ${harness.pid}`);
+  const store = new ClickHouseStore({ url, username: 'default', password: '', database: opts.clickhouseDatabase, cluster: '', runTimeoutMinutes: loadConfig({} as NodeJS.ProcessEnv).runTimeoutMinutes, retentionDays: 0 });
+  await store.open();
+  return { store, harness, url };
+}
+
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
-  const meta = await ensureDataset();
+  const meta = onClickHouse ? sidecarMeta() : await ensureDataset();
   const m = machine();
   const startedAt = new Date().toISOString();
   const loadStart = loadavg();
+  // Other work shares the machine: the load while this run lasts, not only at its ends.
+  const loadSamples: number[] = [loadStart[0]];
+  const loadTimer = setInterval(() => loadSamples.push(loadavg()[0]), 15_000);
+  loadTimer.unref();
   console.log(`started ${startedAt}; machine: ${m.nproc} cores (${m.cpu}), ${m.memory}, node ${m.node}; load average ${la()}`);
   console.log(
     `dataset: ${meta.spans.toLocaleString('en')} spans, ${meta.events.toLocaleString('en')} events, ${meta.runs.toLocaleString('en')} runs, ${meta.sessions.toLocaleString('en')} sessions in ${meta.traces.toLocaleString('en')} traces; ` +
@@ -249,45 +321,65 @@ async function main(): Promise<void> {
   );
 
   // Opening runs the server's migrations: a file made on an older schema is brought up to date here.
-  const inner = new DuckDBStore(dataset.db);
   const t0 = performance.now();
-  await inner.open();
+  const ch = onClickHouse ? await openClickHouse() : null;
+  const inner: Store = ch ? ch.store : new DuckDBStore(dataset.db);
+  if (!ch) await inner.open();
+  const duck = inner instanceof DuckDBStore ? inner : null;
   const openMs = performance.now() - t0;
-  const duckdbVersion = String((await inner.read('SELECT version() AS v'))[0].v);
-  const size = (await inner.read('PRAGMA database_size'))[0];
-  const [run] = await inner.read(
-    `SELECT run_id, conversation_id FROM runs WHERE tenant = $1 AND status = 'completed' AND span_count BETWEEN 16 AND 19 AND channel = 'text'
-     ORDER BY start_time DESC LIMIT 1 OFFSET 200`,
-    [TENANT],
-  );
-  const [voice] = await inner.read(`SELECT run_id FROM runs WHERE tenant = $1 AND channel <> 'text' ORDER BY start_time DESC LIMIT 1 OFFSET 20`, [TENANT]);
-  const picks = { runId: String(run.run_id), voiceRunId: String(voice?.run_id ?? run.run_id), conversation: String(run.conversation_id) };
+  const engineVersion = String((await inner.read('SELECT version() AS v'))[0].v);
+  const size = duck ? (await duck.read('PRAGMA database_size'))[0] : {};
+  const compare = onClickHouse ? readReport(COMPARE) : null;
+  let clickhouse: { url: string; counts: Record<string, number>; overhead?: Overhead; disk?: DiskRow[] } | null = null;
+  if (ch) {
+    const c = await inner.counts(TENANT);
+    clickhouse = { url: ch.url, counts: { ...c } as unknown as Record<string, number> };
+    const complete = c.spans === meta.spans && c.runs === meta.runs;
+    console.log(`ClickHouse ${engineVersion} at ${ch.url}: ${c.spans.toLocaleString('en')} spans, ${c.runs.toLocaleString('en')} runs (${complete ? 'the whole dataset' : `NOT the whole dataset: ${meta.spans.toLocaleString('en')} spans, ${meta.runs.toLocaleString('en')} runs expected`})`);
+    if (!complete && option('allow-partial', 'false') !== 'true') throw new Error('ClickHouse does not hold the whole dataset: load it with migrate-to-clickhouse (or pass --allow-partial=true)');
+    console.log(`comparing with ${compare ? `${COMPARE} (DuckDB run of ${compare.startedAt})` : `nothing: no ${COMPARE}`}`);
+  }
+  let picks = compare?.picks;
+  if (!picks) {
+    const [run] = await inner.read(
+      `SELECT run_id, conversation_id FROM runs WHERE tenant = $1 AND status = 'completed' AND span_count BETWEEN 16 AND 19 AND channel = 'text'
+       ORDER BY start_time DESC LIMIT 1 OFFSET 200`,
+      [TENANT],
+    );
+    const [voice] = await inner.read(`SELECT run_id FROM runs WHERE tenant = $1 AND channel <> 'text' ORDER BY start_time DESC LIMIT 1 OFFSET 20`, [TENANT]);
+    picks = { runId: String(run.run_id), voiceRunId: String(voice?.run_id ?? run.run_id), conversation: String(run.conversation_id) };
+  }
   const registered = Object.keys(CAPABILITIES);
   const { queries: all, unknownTypes } = capabilityQueries(meta.anchorMs, picks, opts.timezone, registered);
   const selected = all.filter(
     (q) => (q.window === 'one run' || opts.windows.includes(q.window)) && (!opts.only.length || opts.only.some((o) => q.name === o || `${q.name} ${q.window}` === o || q.item.queryType === o)),
   );
-  console.log(`DuckDB ${duckdbVersion}; store opened in ${openMs.toFixed(0)} ms; database ${String(size.database_size)} (${String(size.used_blocks)} of ${String(size.total_blocks)} blocks used)`);
+  console.log(duck ? `DuckDB ${engineVersion}; store opened in ${openMs.toFixed(0)} ms; database ${String(size.database_size)} (${String(size.used_blocks)} of ${String(size.total_blocks)} blocks used)` : `ClickHouse store opened in ${openMs.toFixed(0)} ms`);
+  if (ch) {
+    clickhouse!.overhead = await measureOverhead(inner, ch.url);
+    console.log(`what every ClickHouse request costs here:\n${overheadText(clickhouse!.overhead)}`);
+  }
   console.log(`capabilities registered: ${registered.join(', ')}${unknownTypes.length ? `; without a representative query (measured with defaults): ${unknownTypes.join(', ')}` : ''}`);
   console.log(`${opts.warmup} warm-up + up to ${opts.repeat} timed runs per query (budget ${opts.budgetS} s), time zone ${opts.timezone}, through runQueries()\n`);
 
   const rec = new RecordingStore(inner);
   const results: Measured[] = [];
   for (const bq of selected) {
-    const r = await measure(rec, bq, meta.anchorMs);
+    const r = await measure(rec, bq, meta.anchorMs, ch?.harness ? ch.url : undefined);
     results.push(r);
+    const e = r.engineShare ? `  [${r.engineShare.requests} request(s): chdb ${r.engineShare.engineMs} ms, harness ${r.engineShare.harnessMs} ms]` : '';
     console.log(
       r.error
         ? `  ${`${bq.name} (${bq.window})`.padEnd(44)} ERROR ${r.error}`
-        : `  ${`${bq.name} (${bq.window})`.padEnd(44)} ${String(r.runs).padStart(2)}x p50 ${String(r.p50).padStart(8)}  p95 ${String(r.p95).padStart(8)} ms  cpu ${String(r.cpuP50).padStart(8)} ms  ${r.storageCalls} storage call(s)  ${r.frames} frame(s) ${r.rows} rows ${(r.bytes / 1024).toFixed(1)} KiB`,
+        : `  ${`${bq.name} (${bq.window})`.padEnd(44)} ${String(r.runs).padStart(2)}x p50 ${String(r.p50).padStart(8)}  p95 ${String(r.p95).padStart(8)} ms  cpu ${String(r.cpuP50).padStart(8)} ms  ${r.storageCalls} storage call(s)  ${r.frames} frame(s) ${r.rows} rows ${(r.bytes / 1024).toFixed(1)} KiB${e}`,
     );
   }
 
   let raw: RawResult[] = [];
-  if (opts.raw) {
+  if (opts.raw && duck) {
     console.log('\nraw SQL on spans (no derived tables, no views), same connection:');
     raw = await measureRaw(
-      inner,
+      duck,
       meta.anchorMs,
       opts.windows.filter((w): w is '24h' | '30d' => w === '24h' || w === '30d'),
       results,
@@ -299,14 +391,18 @@ async function main(): Promise<void> {
     }
   }
   const afterQueries = status();
-  const duckMem = await inner.read(`SELECT sum(memory_usage_bytes)::DOUBLE AS b FROM duckdb_memory()`).catch((): Row[] => [{ b: NaN }]);
-  console.log(`\nprocess memory after the queries: RSS ${afterQueries.rssMiB} MiB (peak ${afterQueries.hwmMiB} MiB); DuckDB buffer manager ${mib(Number(duckMem[0].b))}`);
+  const duckMem = duck ? await duck.read(`SELECT sum(memory_usage_bytes)::DOUBLE AS b FROM duckdb_memory()`).catch((): Row[] => [{ b: NaN }]) : [{ b: NaN }];
+  console.log(`\nprocess memory after the queries: RSS ${afterQueries.rssMiB} MiB (peak ${afterQueries.hwmMiB} MiB)${duck ? `; DuckDB buffer manager ${mib(Number(duckMem[0].b))}` : ''}`);
+  if (ch) {
+    clickhouse!.disk = await diskUse(inner);
+    console.log(`\nClickHouse disk use (system.parts, active parts):\n${diskTable(clickhouse!.disk, meta.spans)}`);
+  }
 
   const slow = results.filter((r) => !r.error && r.p50 > opts.slowMs);
-  if (opts.explain && slow.length) {
+  if (opts.explain && duck && slow.length) {
     console.log(`\nqueries slower than ${opts.slowMs} ms (p50): profile of the slowest SQL statement of each (plans in ${OUT})`);
     for (const r of slow) {
-      r.plan = await explain(inner, r, OUT);
+      r.plan = await explain(duck, r, OUT);
       console.log(`  ${r.name} (${r.window}):`);
       for (const h of r.plan.hot) console.log(`    ${h}`);
     }
@@ -323,6 +419,7 @@ async function main(): Promise<void> {
       AGENT_INSIGHTS_HOST: '127.0.0.1',
       AGENT_INSIGHTS_PORT: '0',
       AGENT_INSIGHTS_DATA: dataset.db,
+      ...(ch ? { AGENT_INSIGHTS_STORAGE: 'clickhouse', AGENT_INSIGHTS_CLICKHOUSE_URL: ch.url, AGENT_INSIGHTS_CLICKHOUSE_DATABASE: opts.clickhouseDatabase } : {}),
       AGENT_INSIGHTS_TENANT: TENANT,
       AGENT_INSIGHTS_READ_KEY: readKey,
       // The dataset's 30 days must survive the server's retention sweep at start.
@@ -391,22 +488,42 @@ async function main(): Promise<void> {
     console.log(`  process memory after the HTTP queries: RSS ${afterHttp.rssMiB} MiB (peak ${afterHttp.hwmMiB} MiB)`);
   }
 
+  if (ch?.harness) await ch.harness.stop();
+  clearInterval(loadTimer);
   const finishedAt = new Date().toISOString();
+  const loadMean = loadSamples.reduce((t, x) => t + x, 0) / Math.max(1, loadSamples.length);
+  const cmp = compare
+    ? [
+        '',
+        `Side by side with the DuckDB run of ${compare.startedAt} (${compare.path}; load average ${compare.loadAverage?.start.map((x) => x.toFixed(2)).join(' ') ?? '?'} at its start, ${compare.loadAverage?.end.map((x) => x.toFixed(2)).join(' ') ?? '?'} at its end). "inside chdb" is the engine's own time per run of the query (all its ClickHouse requests), "harness" the Python HTTP layer around it; the rest of the ClickHouse time is the server's code, the client library and JSON parsing in Node.`,
+        '',
+        sideBySideTable(compare, results),
+        ...(dashboards.length ? ['', dashboardsSideBySide(compare, dashboards)] : []),
+      ]
+    : [];
   const markdown = [
-    `Run ${startedAt} to ${finishedAt}; load average ${loadStart.map((x) => x.toFixed(2)).join(' ')} at the start, ${la()} at the end; ${meta.spans.toLocaleString('en')} spans, ${meta.runs.toLocaleString('en')} runs; ${opts.warmup} warm-up + up to ${opts.repeat} timed runs (budget ${opts.budgetS} s each); time zone ${opts.timezone}.`,
+    `Run ${startedAt} to ${finishedAt} on ${onClickHouse ? `ClickHouse ${engineVersion}${ch?.harness ? ' (chdb test harness)' : ''}` : `DuckDB ${engineVersion}`}; load average ${loadStart.map((x) => x.toFixed(2)).join(' ')} at the start, ${la()} at the end (1-minute load sampled every 15 s: mean ${loadMean.toFixed(2)}, max ${Math.max(0, ...loadSamples).toFixed(2)}); ${meta.spans.toLocaleString('en')} spans, ${meta.runs.toLocaleString('en')} runs; ${opts.warmup} warm-up + up to ${opts.repeat} timed runs (budget ${opts.budgetS} s each); time zone ${opts.timezone}.`,
+    ...(clickhouse?.overhead ? ['', 'What every ClickHouse request costs here:', '', overheadText(clickhouse.overhead)] : []),
     '',
     capabilitiesTable(results),
     ...(raw.length ? ['', rawTable(raw)] : []),
     ...(dashboards.length ? ['', dashboardsTable(dashboards)] : []),
+    ...cmp,
+    ...(clickhouse?.disk ? ['', `ClickHouse disk use (system.parts, active parts; per span of ${meta.spans.toLocaleString('en')}):`, '', diskTable(clickhouse.disk, meta.spans)] : []),
   ].join('\n');
   const report = {
     startedAt,
     finishedAt,
     machine: m,
-    loadAverage: { start: loadStart, end: loadavg() },
-    duckdbVersion,
+    loadAverage: { start: loadStart, end: loadavg(), sampledMean: loadMean, sampledMax: Math.max(0, ...loadSamples) },
+    storage: opts.storage,
+    engineVersion,
+    ...(duck ? { duckdbVersion: engineVersion } : {}),
+    clickhouse,
+    picks,
+    comparedWith: compare?.path ?? null,
     options: { ...opts, spans: dataset.spans, db: dataset.db },
-    dataset: { ...meta, fileBytesNow: statSync(dataset.db).size, databaseSize: String(size.database_size) },
+    dataset: { ...meta, fileBytesNow: statSync(dataset.db).size, ...(duck ? { databaseSize: String(size.database_size) } : {}) },
     capabilities: registered,
     withoutRepresentativeQuery: unknownTypes,
     storeOpenMs: r1(openMs),
