@@ -490,6 +490,8 @@ export class DuckDBStore implements Store {
     if (!task.length) return;
     const started = Date.now();
     for (const [table, time] of [['steps', 'start_time'], ['usage', 'bucket'], ['runs', 'start_time']]) {
+      // A new store has nothing to sort (the task comes with migration 3 on every store).
+      if (!(await this.read(`SELECT 1 FROM ${table} LIMIT 1`)).length) continue;
       await this.transaction(async (w) => {
         await w.run(`CREATE TABLE reorder_scratch AS SELECT * FROM ${table} ORDER BY tenant, ${time}`);
         await w.run(`DELETE FROM ${table}`);
