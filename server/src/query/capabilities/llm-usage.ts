@@ -215,14 +215,23 @@ export async function pricedUsage(env: QueryEnv, p: Params, scope: UsageScope): 
 /**
  * llm_usage summed per t (and the given columns of it) as a relation with the same column names:
  * what consumers key by time, so that the key (a time zone conversion) is computed once per
- * bucket, not once per row.
+ * bucket, not once per row. The usage rows are summed per t, those columns, model and response
+ * model before prices are joined and cost computed: a price multiplies token sums (usageCostSql),
+ * so a sum of rows costs what its rows cost, and the join and the cost are computed for some
+ * thousands of sums instead of every row (825,000 over 30 days at 10 million spans).
  */
 export function usageByTime(extra: string[] = []): string {
-  const cols = ['t', ...extra];
-  return `(SELECT ${cols.map((c) => `u.${c}`).join(', ')}, sum(u.calls) AS calls, sum(u.input_tokens) AS input_tokens,
-      sum(u.output_tokens) AS output_tokens, sum(u.cached_tokens) AS cached_tokens, sum(u.reasoning_tokens) AS reasoning_tokens,
-      sum(u.total_tokens) AS total_tokens, sum(u.cost_usd) AS cost_usd, sum(u.costed_calls) AS costed_calls
-    FROM llm_usage u GROUP BY ${cols.map((c) => `u.${c}`).join(', ')})`;
+  const keys = [...new Set(['t', ...extra])];
+  const inner = [...new Set([...keys, 'model', 'response_model'])];
+  const cost = usageCostSql('g', 'mp');
+  const sums = ['calls', 'input_tokens', 'output_tokens', 'cached_tokens', 'cache_write_tokens', 'reasoning_tokens', 'total_tokens', 'reported_calls', 'reported_cost', 'priced_calls', 'billable_input', 'priced_cached', 'priced_cache_write', 'priced_output'];
+  return `(SELECT ${keys.map((c) => `g.${c}`).join(', ')}, sum(g.calls) AS calls, sum(g.input_tokens) AS input_tokens,
+      sum(g.output_tokens) AS output_tokens, sum(g.cached_tokens) AS cached_tokens, sum(g.reasoning_tokens) AS reasoning_tokens,
+      sum(g.total_tokens) AS total_tokens, sum(${cost.cost}) AS cost_usd, sum(${cost.costedCalls}) AS costed_calls
+    FROM (SELECT ${inner.map((c) => `r.${c}`).join(', ')}, ${sums.map((c) => `sum(r.${c}) AS ${c}`).join(', ')}
+      FROM usage_rows r GROUP BY ${inner.map((c) => `r.${c}`).join(', ')}) g
+    LEFT JOIN model_prices mp ON mp.model = g.model AND mp.response_model = g.response_model
+    GROUP BY ${keys.map((c) => `g.${c}`).join(', ')})`;
 }
 
 /** "No price for gpt-9 (3 calls), (no model) (1 call): ..." on the frame, when some calls have no price. */
