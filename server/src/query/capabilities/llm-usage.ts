@@ -221,7 +221,12 @@ export async function pricedUsage(env: QueryEnv, p: Params, scope: UsageScope): 
  * thousands of sums instead of every row (825,000 over 30 days at 10 million spans).
  */
 export function usageByTime(extra: string[] = []): string {
-  const keys = [...new Set(['t', ...extra])];
+  return usageBy(['t', ...extra]);
+}
+
+/** llm_usage summed per the given columns (of llm_usage), priced per sum as usageByTime explains. */
+export function usageBy(columns: string[]): string {
+  const keys = [...new Set(columns)];
   const inner = [...new Set([...keys, 'model', 'response_model'])];
   const cost = usageCostSql('g', 'mp');
   const sums = ['calls', 'input_tokens', 'output_tokens', 'cached_tokens', 'cache_write_tokens', 'reasoning_tokens', 'total_tokens', 'reported_calls', 'reported_cost', 'priced_calls', 'billable_input', 'priced_cached', 'priced_cache_write', 'priced_output'];

@@ -10,7 +10,7 @@ import { Capability } from '../context';
 import { field, frame, FrameJson } from '../frame';
 import { Params, runConditions } from '../filters-sql';
 import { periodStarts } from './calendar';
-import { pricedUsage, pricesMeta, usageByTime, withUnpricedNotice } from './llm-usage';
+import { pricedUsage, pricesMeta, usageBy, usageByTime, withUnpricedNotice } from './llm-usage';
 
 export const CREDITS_UNIT = 'suffix: credits';
 const NO_MODEL = '(no model)';
@@ -77,7 +77,7 @@ export const modelShare: Capability = async (q, env) => {
     `WITH ${usage.ctes}
      SELECT u.model, u.provider, sum(u.calls) AS calls, sum(u.total_tokens) AS tokens, sum(u.cost_usd) AS cost,
        sum(u.calls - u.costed_calls) AS unpriced
-     FROM llm_usage u GROUP BY u.model, u.provider`,
+     FROM ${usageBy(['model', 'provider'])} u GROUP BY u.model, u.provider`,
     p.values,
   );
   interface ModelRow {
