@@ -10,11 +10,19 @@
  * Deduplication and derivation both need the facts already stored for a trace. Recent traces are
  * kept in memory without content (an LRU bounded by span count); the set of every stored trace key
  * tells a new trace (nothing to load) from an evicted one (loaded back from storage).
+ *
+ * When other processes write the same storage (store.sharedWriters: ClickHouse replicas), the cache
+ * may miss spans of a trace that another replica stored, so derivation never trusts it: the batch's
+ * spans are inserted first, then each touched trace's facts are loaded from storage (which now holds
+ * every span acknowledged anywhere before the load, and this batch's), derived, and written with the
+ * version of the facts loaded. The store keeps the derivation of the highest version, which has seen
+ * every span stored before it (docs/clickhouse.md, "Several replicas"). The cache then serves only
+ * to count duplicates this replica has stored before; storage removes the others.
  */
 import { EventRecord, SpanRecord } from '../domain';
 import { deriveTrace } from '../derive/trace';
 import { Metrics } from '../observability/metrics';
-import { DerivedReplacement, Store } from '../store/store';
+import { DerivedReplacement, Store, TraceFacts as StoredFacts } from '../store/store';
 import { OverloadedError, ShuttingDownError, StorageError } from './errors';
 
 interface Job {
@@ -73,6 +81,8 @@ export class IngestWriter {
 
   /** Learns which traces are stored already (after a restart, their spans may be retried). */
   async start(): Promise<void> {
+    // With shared writers nothing is derived from the cache, so which traces are stored is not needed.
+    if (this.store.sharedWriters) return;
     for (const k of await this.store.listTraceKeys()) this.known.add(traceKey(k.tenant, k.traceId));
   }
 
@@ -156,7 +166,7 @@ export class IngestWriter {
       return cached;
     }
     const facts: TraceFacts = { records: [], recordKeys: new Set(), eventKeys: new Set() };
-    if (this.known.has(key)) {
+    if (this.known.has(key) && !this.store.sharedWriters) {
       facts.records = (await this.store.loadTrace(tenant, traceId)).map(withoutContent);
       for (const r of facts.records) facts.recordKeys.add(recordKey(r));
       for (const k of await this.store.loadEventKeys(tenant, traceId)) facts.eventKeys.add(k);
@@ -170,6 +180,7 @@ export class IngestWriter {
     const newSpans: SpanRecord[] = [];
     const newEvents: EventRecord[] = [];
     const touched = new Map<string, { tenant: string; traceId: string; facts: TraceFacts; added: SpanRecord[]; addedKeys: Set<string>; addedEvents: Set<string> }>();
+    let loaded = new Map<string, StoredFacts>();
 
     try {
       const entry = async (tenant: string, traceId: string) => {
@@ -205,13 +216,14 @@ export class IngestWriter {
 
       const derived: DerivedReplacement[] = [];
       for (const t of touched.values()) {
-        if (t.added.length === 0) continue;
+        if (t.added.length === 0 || this.store.sharedWriters) continue;
         const d = deriveTrace(t.traceId, [...t.facts.records, ...t.added]);
         // A trace not yet known has nothing in storage (cached traces are known): no rows to replace.
         derived.push({ tenant: t.tenant, traceId: t.traceId, runs: d.runs, sessions: d.sessions, steps: d.steps, usage: d.usage, newTrace: !this.known.has(traceKey(t.tenant, t.traceId)) });
       }
 
       if (newSpans.length || newEvents.length) await this.store.commit({ spans: newSpans, events: newEvents, derived });
+      if (this.store.sharedWriters) loaded = await this.deriveFromStorage([...touched.values()].filter((t) => t.added.length));
     } catch (e) {
       // Nothing of this batch is stored and the caches were not changed: every request fails whole.
       const err = new StorageError(e as Error);
@@ -224,9 +236,16 @@ export class IngestWriter {
       const key = traceKey(t.tenant, t.traceId);
       const wasCached = this.cache.delete(key);
       if (wasCached) this.cachedSpans -= t.facts.records.length;
-      for (const r of t.added) {
-        t.facts.records.push(withoutContent(r));
-        t.facts.recordKeys.add(recordKey(r));
+      const stored = loaded.get(key);
+      if (stored) {
+        // What storage holds (this batch's spans and other replicas'), not only what this replica saw.
+        t.facts.records = stored.records;
+        for (const r of stored.records) t.facts.recordKeys.add(recordKey(r));
+      } else {
+        for (const r of t.added) {
+          t.facts.records.push(withoutContent(r));
+          t.facts.recordKeys.add(recordKey(r));
+        }
       }
       for (const k of t.addedEvents) t.facts.eventKeys.add(k);
       this.known.add(key);
@@ -253,6 +272,24 @@ export class IngestWriter {
         }
       }
     }
+  }
+
+  /**
+   * With shared writers, after the batch's spans are durable: each trace derived from its facts as
+   * stored now, written with their version (the store keeps the highest). Returns the facts loaded.
+   */
+  private async deriveFromStorage(traces: { tenant: string; traceId: string }[]): Promise<Map<string, StoredFacts>> {
+    const out = new Map<string, StoredFacts>();
+    if (!traces.length) return out;
+    if (!this.store.loadFacts) throw new Error(`the ${this.store.engine} store has shared writers but cannot load facts`);
+    const facts = await this.store.loadFacts(traces.map((t) => ({ tenant: t.tenant, traceId: t.traceId })));
+    const derived: DerivedReplacement[] = facts.map((f) => {
+      out.set(traceKey(f.tenant, f.traceId), f);
+      const d = deriveTrace(f.traceId, f.records);
+      return { tenant: f.tenant, traceId: f.traceId, runs: d.runs, sessions: d.sessions, steps: d.steps, usage: d.usage, factsVersion: f.version };
+    });
+    await this.store.commit({ spans: [], events: [], derived });
+    return out;
   }
 
   private evict(): void {

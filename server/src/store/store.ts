@@ -18,6 +18,24 @@ export interface DerivedReplacement {
    * are no runs or sessions of it to replace: the store may skip deleting them.
    */
   newTrace?: boolean;
+  /**
+   * With shared writers: the version of the stored facts the rows were derived from (TraceFacts).
+   * The store keeps, per trace, the rows of the derivation with the highest version. Absent when
+   * the caller derived from every stored record of the trace (the store then counts them).
+   */
+  factsVersion?: number;
+}
+
+/** The stored records of one trace (without content) and the version of that set. */
+export interface TraceFacts {
+  tenant: string;
+  traceId: string;
+  records: SpanRecord[];
+  /**
+   * Orders loads of one trace's facts: a later load has a version at least as high, and an equal
+   * version only when it holds the same records (on ClickHouse, the number of distinct records).
+   */
+  version: number;
 }
 
 export interface CommitBatch {
@@ -93,6 +111,15 @@ export type Row = Record<string, unknown>;
 
 export interface Store {
   readonly engine: string;
+  /**
+   * True when other processes write the same storage (ClickHouse replicas). The ingest writer then
+   * derives a trace from its facts loaded after its own insert (loadFacts), not from its cache, and
+   * hands their version with the derived rows; the store keeps the derivation of the highest
+   * version. Absent: this process is the only writer (DuckDB), and its cache is the truth.
+   */
+  readonly sharedWriters?: boolean;
+  /** With shared writers: the stored facts of several traces, each with its version. */
+  loadFacts?(keys: { tenant: string; traceId: string }[]): Promise<TraceFacts[]>;
   /**
    * A number that changes whenever this store has written anything (commits, deletes,
    * re-derivation), so a cached query answer can tell it is still current. Left out by an engine

@@ -82,7 +82,8 @@ it('retention sets a TTL on every table with data and removes it when retention 
   await store.open();
   const ttl = async () =>
     (await store.read(`SELECT name FROM system.tables WHERE database = currentDatabase() AND create_table_query LIKE '%TTL toDateTime(%) + toIntervalDay(7)%' ORDER BY name`)).map((r) => r.name);
-  expect(await ttl()).toEqual(['events_store', 'runs_store', 'sessions_store', 'spans_store', 'steps_store', 'usage_store']);
+  // derivations_store too: its rows expire by the time of the trace's last derivation.
+  expect(await ttl()).toEqual(['derivations_store', 'events_store', 'runs_store', 'sessions_store', 'spans_store', 'steps_store', 'usage_store']);
   await store.close();
   const off = newStore({ database: `chs_${n}`, retentionDays: 0 });
   await off.open();
@@ -94,8 +95,8 @@ it('generates cluster DDL (ON CLUSTER, Replicated tables behind Distributed ones
   // No Keeper and no second server exist here, so the statements are parsed (formatQuery), not run.
   const ddl = allDdl({ database: 'agent_insights', cluster: 'prod' }, 15, 30);
   expect(ddl.every((s) => s.includes("ON CLUSTER prod"))).toBe(true);
-  expect(ddl.filter((s) => s.includes('ENGINE = ReplicatedReplacingMergeTree')).length).toBe(9); // 8 tables + schema_migrations
-  expect(ddl.filter((s) => s.includes('ENGINE = Distributed(prod, agent_insights,')).length).toBe(8);
+  expect(ddl.filter((s) => s.includes('ENGINE = ReplicatedReplacingMergeTree')).length).toBe(10); // 9 tables (with derivations) + schema_migrations
+  expect(ddl.filter((s) => s.includes('ENGINE = Distributed(prod, agent_insights,')).length).toBe(9);
   const client = createClient({ url: ch.url });
   try {
     for (const statement of ddl) {

@@ -13,10 +13,10 @@
 import { ClickHouseClient, createClient } from '@clickhouse/client';
 import { Scope } from '../../config';
 import { RunRow, SessionRow, SpanRecord } from '../../domain';
-import { ApiKeyRow, CommitBatch, Counts, Row, RunFilter, StepRow, Store, TraceWindow } from '../store';
+import { ApiKeyRow, CommitBatch, Counts, DerivedReplacement, Row, RunFilter, StepRow, Store, TraceFacts, TraceWindow } from '../store';
 import { EVENT_COLUMNS, FACT_FIELDS, KEY_COLUMNS, RUN_COLUMNS, SESSION_COLUMNS, SPAN_COLUMNS, chTime, fromRow, selectList, toRow } from './columns';
 import { toClickHouseParams } from './params';
-import { MIGRATIONS, SchemaContext, TABLES, TIME_COLUMN, TableSpec, createDatabase, migrationsTable, retentionTtl, startViews } from './schema';
+import { DERIVATIONS, MIGRATIONS, SchemaContext, TABLES, TIME_COLUMN, TableSpec, createDatabase, migrationsTable, retentionTtl, startViews } from './schema';
 
 /** Tables derived per trace, in the order a commit writes them, with what the batch holds for each. */
 const DERIVED: { table: string; rows: (d: CommitBatch['derived'][number]) => object[] }[] = [
@@ -25,6 +25,33 @@ const DERIVED: { table: string; rows: (d: CommitBatch['derived'][number]) => obj
   { table: 'steps', rows: (d) => d.steps ?? [] },
   { table: 'usage', rows: (d) => d.usage ?? [] },
 ];
+
+/**
+ * Versions of derived rows. A derivation made from n distinct stored records of a trace writes its
+ * rows with BASE + 2n + 1; a sweep that removes rows older than the newest derivation n writes its
+ * tombstones with BASE + 2n, below that derivation's own rows (it may not have written them yet) and
+ * above every older derivation's. BASE = 2^52 lies above the versions schema 1 wrote (commit times
+ * in µs, below 2^52 until the year 2112), so rows written before are replaced too; versions stay
+ * below 2^53, exact as JavaScript numbers.
+ */
+export const DERIVED_VERSION_BASE = 2 ** 52;
+const liveVersion = (n: number): number => DERIVED_VERSION_BASE + 2 * n + 1;
+const sweepVersion = (n: number): number => DERIVED_VERSION_BASE + 2 * n;
+/** The facts count a row's version belongs to; -1 for rows written before versions were counts. */
+const generation = (version: number): number => (version < DERIVED_VERSION_BASE ? -1 : Math.floor((version - DERIVED_VERSION_BASE) / 2));
+
+const traceKey = (tenant: string, traceId: string): string => `${tenant}\u0000${traceId}`;
+
+/** Trace ids by tenant, for one query per tenant. */
+function byTenant(keys: { tenant: string; traceId: string }[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const k of keys) {
+    const list = out.get(k.tenant) ?? [];
+    if (!list.includes(k.traceId)) list.push(k.traceId);
+    out.set(k.tenant, list);
+  }
+  return out;
+}
 
 const spec = (name: string): TableSpec => {
   const t = TABLES.find((x) => x.name === name);
@@ -48,6 +75,8 @@ type Params = Record<string, unknown>;
 
 export class ClickHouseStore implements Store {
   readonly engine = 'clickhouse';
+  /** Several replicas write the same tables: the writer derives from facts loaded after its insert. */
+  readonly sharedWriters = true;
   private client!: ClickHouseClient;
   private readonly ctx: SchemaContext;
   private lastVersion = 0;
@@ -183,37 +212,100 @@ export class ClickHouseStore implements Store {
     const durationOf = (s: SpanRecord) => (s.durationMs !== undefined ? s.durationMs : s.endUs === null ? null : (s.endUs - s.startUs) / 1000);
     await this.insert('spans_store', batch.spans.map((s) => toRow(SPAN_COLUMNS, { ...s, durationMs: durationOf(s), receivedUs })));
     await this.insert('events_store', batch.events.map((e) => toRow(EVENT_COLUMNS, e as unknown as Record<string, unknown>)));
-    if (batch.derived.length) await this.replaceDerived(batch);
+    if (batch.derived.length) await this.replaceDerived(batch.derived);
   }
 
   /**
-   * The batch's derived rows (runs, sessions, steps, usage) with a new version, and a tombstone for
-   * every stored row of those traces whose identity (sort key) the new derivation no longer has:
-   * another run id, a start that moved. Stored rows are looked up even for traces the writer
-   * believes new: another replica may have written them.
+   * Reads that must see every insert acknowledged before them: in cluster mode, a replica that has
+   * not fetched a quorum insert yet must not answer (select_sequential_consistency).
    */
-  private async replaceDerived(batch: CommitBatch): Promise<void> {
-    const version = this.version();
-    const byTenant = new Map<string, string[]>();
-    for (const d of batch.derived) byTenant.set(d.tenant, [...(byTenant.get(d.tenant) ?? []), d.traceId]);
+  private consistentRead(query: string, params?: Params): Promise<Row[]> {
+    if (!this.ctx.cluster) return this.query(query, params);
+    return this.client
+      .query({ query, query_params: params, format: 'JSONEachRow', clickhouse_settings: { select_sequential_consistency: '1' } })
+      .then((rs) => rs.json() as Promise<Row[]>);
+  }
+
+  /**
+   * Replaces the derived rows (runs, sessions, steps, usage) of the batch's traces, so that whatever
+   * order replicas deriving one trace at once finish in, the rows left are those of the derivation
+   * that saw the most records, which has seen every record stored before its load:
+   * 1. record the derivation's facts count n in `derivations`;
+   * 2. insert its rows with version liveVersion(n): rows with the same identity (sort key) and a
+   *    lower count lose to them under FINAL, rows with a higher count win;
+   * 3. sweep: with N the highest count recorded for the trace (by any replica), every live row of
+   *    the trace from a derivation below N gets a tombstone with sweepVersion(N). Rows of derivation
+   *    N itself, written before or after, have the higher liveVersion(N).
+   * A row that derivation N does not have (a provisional run `T` after its agent span arrived, a
+   * start that moved) is swept either by N (if the row was visible to N's sweep) or else by its own
+   * derivation, whose sweep then runs after N's and sees N's record.
+   */
+  private async replaceDerived(derived: DerivedReplacement[]): Promise<void> {
+    const counts = await this.factCounts(derived.filter((d) => d.factsVersion === undefined));
+    const countOf = (d: DerivedReplacement): number => d.factsVersion ?? counts.get(traceKey(d.tenant, d.traceId)) ?? 0;
+    await this.insert(`${DERIVATIONS.name}_store`, derived.map((d) => ({ tenant: d.tenant, trace_id: d.traceId, version: countOf(d) })));
     for (const { table, rows } of DERIVED) {
       const t = spec(table);
-      const identity = (row: Record<string, unknown>) => JSON.stringify(t.key.map((k) => row[k]));
-      const out = batch.derived.flatMap((d) => rows(d).map((r) => ({ ...toRow(t.columns, r as Record<string, unknown>), version, is_deleted: 0 })));
-      if (t.tombstones) {
-        const keep = new Set(out.map(identity));
-        const keyCols = t.columns.filter((col) => t.key.includes(col.name));
-        for (const [tenant, traces] of byTenant) {
-          const old = await this.query(`SELECT ${selectList(keyCols)} FROM ${table} WHERE tenant = {tenant:String} AND trace_id IN {traces:Array(String)}`, { tenant, traces });
-          for (const o of old) {
-            // Only the identity matters to a tombstone; its other columns keep their defaults.
-            const row = toRow(t.columns, fromRow<Record<string, unknown>>(keyCols, o));
-            if (!keep.has(identity(row))) out.push({ ...row, version, is_deleted: 1 });
-          }
+      await this.insert(`${table}_store`, derived.flatMap((d) => rows(d).map((r) => ({ ...toRow(t.columns, r as Record<string, unknown>), version: liveVersion(countOf(d)), is_deleted: 0 }))));
+    }
+    const tenants = byTenant(derived);
+    const newest = new Map<string, number>();
+    for (const [tenant, traces] of tenants) {
+      const rows = await this.consistentRead(
+        `SELECT trace_id, max(version) AS n FROM ${DERIVATIONS.name}_store WHERE tenant = {tenant:String} AND trace_id IN {traces:Array(String)} GROUP BY trace_id`,
+        { tenant, traces },
+      );
+      for (const r of rows) newest.set(traceKey(tenant, String(r.trace_id)), Number(r.n));
+    }
+    for (const { table } of DERIVED) {
+      const t = spec(table);
+      // Steps are keyed by their span, which every later derivation has too: never stale, only replaced.
+      if (!t.tombstones) continue;
+      // The identity and the trace: a tombstone keeps its trace id, so deletes by trace find it.
+      const cols = t.columns.filter((col) => t.key.includes(col.name) || col.name === 'trace_id');
+      const out: Record<string, unknown>[] = [];
+      for (const [tenant, traces] of tenants) {
+        const live = await this.consistentRead(
+          `SELECT ${selectList(cols)}, version FROM ${table}_store FINAL WHERE tenant = {tenant:String} AND trace_id IN {traces:Array(String)} AND is_deleted = 0`,
+          { tenant, traces },
+        );
+        for (const o of live) {
+          const n = newest.get(traceKey(tenant, String(o.trace_id))) ?? -1;
+          if (generation(Number(o.version)) < n) out.push({ ...toRow(t.columns, fromRow<Record<string, unknown>>(cols, o)), version: sweepVersion(n), is_deleted: 1 });
         }
       }
       await this.insert(`${table}_store`, out);
     }
+  }
+
+  /** Distinct stored records per trace, for derived rows handed without their facts version (migrate.ts derives from all of them). */
+  private async factCounts(derived: DerivedReplacement[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const [tenant, traces] of byTenant(derived)) {
+      const rows = await this.consistentRead(`SELECT trace_id, count() AS n FROM spans WHERE tenant = {tenant:String} AND trace_id IN {traces:Array(String)} GROUP BY trace_id`, { tenant, traces });
+      for (const r of rows) out.set(traceKey(tenant, String(r.trace_id)), Number(r.n));
+    }
+    return out;
+  }
+
+  /**
+   * The stored records of several traces, without content, each with its version: the number of
+   * distinct records (FINAL shows a retried span once). Stored records are only ever added (until
+   * retention or a delete), so a later load holds every record of an earlier one: more records
+   * means a later load, the same number means the same records.
+   */
+  async loadFacts(keys: { tenant: string; traceId: string }[]): Promise<TraceFacts[]> {
+    const out: TraceFacts[] = [];
+    for (const [tenant, traces] of byTenant(keys)) {
+      const rows = await this.consistentRead(
+        `SELECT ${selectList(SPAN_COLUMNS, FACT_FIELDS)} FROM spans WHERE tenant = {tenant:String} AND trace_id IN {traces:Array(String)} ORDER BY trace_id, start_time, span_id, record`,
+        { tenant, traces },
+      );
+      const byTrace = new Map<string, SpanRecord[]>(traces.map((t) => [t, []]));
+      for (const r of this.factsFrom(rows)) byTrace.get(r.traceId)?.push(r);
+      for (const [traceId, records] of byTrace) out.push({ tenant, traceId, records, version: records.length });
+    }
+    return out;
   }
 
   /**

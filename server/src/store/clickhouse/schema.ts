@@ -6,11 +6,12 @@
  * the DuckDB store uses, and no answer depends on background merges having happened:
  * - spans and events are facts: ReplacingMergeTree keyed by their identity (a retried span is the
  *   same row; FINAL shows it once even before a merge);
- * - runs and sessions are derived per trace and replaced when a span arrives:
- *   ReplacingMergeTree(version, is_deleted) where version is the commit time; a row of a previous
- *   derivation that no longer exists gets a tombstone (is_deleted = 1, same sort key, higher
- *   version), and FINAL hides it. Nothing is pre-aggregated by materialized views, which could
- *   not retract what a late span changes.
+ * - runs, sessions, steps and usage are derived per trace and replaced when a span arrives:
+ *   ReplacingMergeTree(version, is_deleted) where version grows with the set of spans the
+ *   derivation saw (clickhouse-store.ts, replaceDerived); a row of an older derivation that the
+ *   newest no longer has gets a tombstone (is_deleted = 1, same sort key, higher version), and
+ *   FINAL hides it. `derivations` records each trace's newest derivation. Nothing is
+ *   pre-aggregated by materialized views, which could not retract what a late span changes.
  * - api_keys: ReplacingMergeTree(version); revoking inserts a newer version of the key.
  *
  * In cluster mode each table is a Replicated* table on every node (`<name>_local`, ON CLUSTER DDL)
@@ -188,6 +189,29 @@ export const TABLES: TableSpec[] = [
   },
 ];
 
+/**
+ * The latest derivation of each trace by any replica: the version of the facts it was derived from
+ * (the number of distinct stored records; see DERIVED_VERSION_BASE in clickhouse-store.ts). A
+ * derivation writes it before its rows; whoever sweeps a trace's stale rows reads the highest.
+ * Read as max(version) over the raw table, so merges do not matter.
+ */
+export const DERIVATIONS: TableSpec = {
+  name: 'derivations',
+  key: ['tenant', 'trace_id'],
+  tombstones: false,
+  columns: [
+    { name: 'tenant', type: 'LowCardinality(String)', field: 'tenant', kind: 'string' },
+    { name: 'trace_id', type: 'String', field: 'traceId', kind: 'string' },
+  ],
+  // changed_at (ClickHouse's clock) gives the retention TTL and delete a time column.
+  extra: ['version UInt64', "changed_at DateTime64(6, 'UTC') DEFAULT now64(6)"],
+  replacing: 'version',
+  partitionBy: '',
+  orderBy: 'tenant, trace_id',
+  indexes: [],
+  shardBy: BY_TRACE,
+};
+
 /** Views that read the deduplicated rows under the DuckDB store's table names. */
 function finalViews(ctx: SchemaContext): string[] {
   const db = ident(ctx.database);
@@ -204,6 +228,11 @@ export const MIGRATIONS: Migration[] = [
     version: 1,
     description: 'spans, events, derived runs and sessions, API keys (ReplacingMergeTree, read through FINAL views)',
     sql: (ctx) => [...TABLES.flatMap((t) => createTable(ctx, t)), ...finalViews(ctx)],
+  },
+  {
+    version: 2,
+    description: 'derivations: the facts version of each trace\'s latest derivation, so replicas deriving one trace at once keep the one that saw every span',
+    sql: (ctx) => createTable(ctx, DERIVATIONS),
   },
 ];
 
@@ -243,7 +272,7 @@ export function startViews(ctx: SchemaContext, runTimeoutMinutes: number): strin
 }
 
 /** The time column of each table with data, by which retention deletes. */
-export const TIME_COLUMN: Record<string, string> = { spans: 'start_time', events: 'time', runs: 'start_time', sessions: 'start_time', steps: 'start_time', usage: 'bucket' };
+export const TIME_COLUMN: Record<string, string> = { spans: 'start_time', events: 'time', runs: 'start_time', sessions: 'start_time', steps: 'start_time', usage: 'bucket', derivations: 'changed_at' };
 
 /** TTL statements for retention (days > 0), applied at start so a changed setting takes effect. */
 export function retentionTtl(ctx: SchemaContext, days: number): string[] {
