@@ -149,10 +149,7 @@ async function main(): Promise<void> {
     line('  final CHECKPOINT (rest of the WAL)', ckMs);
     line('writer total + final checkpoint', writerMs + ckMs);
     // DuckDB's own memory (buffer manager) after the writes, by tag, and the process RSS.
-    const mem = await (store as unknown as { reader: { runAndReadAll: (sql: string) => Promise<{ getRowObjectsJS(): Record<string, unknown>[] }> } }).reader.runAndReadAll(
-      `SELECT tag, memory_usage_bytes::DOUBLE AS bytes FROM duckdb_memory() WHERE memory_usage_bytes > 0 ORDER BY 2 DESC`,
-    );
-    const rows = mem.getRowObjectsJS();
+    const rows = await store.read(`SELECT tag, memory_usage_bytes::DOUBLE AS bytes FROM duckdb_memory() WHERE memory_usage_bytes > 0 ORDER BY 2 DESC`);
     const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
     console.log(`  DuckDB memory ${mib(rows.reduce((t, r) => t + Number(r.bytes), 0))} (${rows.map((r) => `${r.tag} ${mib(Number(r.bytes))}`).join(', ')}); process RSS ${mib(process.memoryUsage().rss)}`);
     const counts = await store.counts('bench');
