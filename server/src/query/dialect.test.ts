@@ -131,6 +131,17 @@ describe('the dialects of DuckDB and ClickHouse answer alike', () => {
     expect(answers[1].several.map((v, i) => v - answers[0].several[i]).every((x) => Math.abs(x) < 1e-9)).toBe(true);
   });
 
+  it('take the value of the row with the greatest key (arg_max = argMax)', async () => {
+    const rows = `(SELECT 'b' AS g, 3 AS v, 30 AS k UNION ALL SELECT 'a', 1, 10 UNION ALL SELECT 'a', 2, 20 UNION ALL SELECT 'b', 4, 5) t`;
+    const answers: unknown[] = [];
+    for (const [d, store] of engines) answers.push(await store.read(`SELECT g, ${d.argMax('v', 'k')} AS v FROM ${rows} GROUP BY g ORDER BY g`));
+    // a: greatest k 20 has v 2; b: greatest k 30 has v 3.
+    expect(answers.map((a) => (a as { g: string; v: unknown }[]).map((r) => [r.g, Number(r.v)]))).toEqual([
+      [['a', 2], ['b', 3]],
+      [['a', 2], ['b', 3]],
+    ]);
+  });
+
   it('test membership in a bound list and quote literals (quotes and backslashes)', async () => {
     const [duck, chAnswer] = await both(
       (d) => `${d.inList('[$1, $2]', "'b'")} AS a, ${d.inList('[$1, $2]', "'c'")} AS b, length(${d.quote("it's a\\b")}) AS c`,

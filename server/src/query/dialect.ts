@@ -22,6 +22,8 @@ export interface Dialect {
   percentile(expr: string, p: number): string;
   /** Several percentiles of one expression in one pass, as an array (1-based: element i + 1 is ps[i]). */
   percentiles(expr: string, ps: number[]): string;
+  /** The value of `value` on the row with the greatest `by` (an aggregate; one of them when several rows tie). */
+  argMax(value: string, by: string): string;
   /** Epoch milliseconds as a TIMESTAMP literal expression for comparisons. */
   timestamp(epochMs: number): string;
   /** A TIMESTAMP as whole epoch milliseconds (an integer). */
@@ -49,6 +51,7 @@ export const duckdb: Dialect = {
   },
   percentile: (expr, p) => `quantile_cont(${expr}, ${p})`,
   percentiles: (expr, ps) => `quantile_cont(${expr}, [${ps.join(', ')}])`,
+  argMax: (value, by) => `arg_max(${value}, ${by})`,
   timestamp: (ms) => `make_timestamp(${Math.round(ms * 1000)}::BIGINT)`,
   epochMs: (ts) => `epoch_ms(${ts})`,
   epochUs: (ts) => `epoch_us(${ts})`,
@@ -77,6 +80,7 @@ export const clickhouse: Dialect = {
   },
   percentile: (expr, p) => `quantileExactInclusiveOrNull(${p})(${expr})`,
   percentiles: (expr, ps) => `quantilesExactInclusive(${ps.join(', ')})(${expr})`,
+  argMax: (value, by) => `argMax(${value}, ${by})`,
   timestamp: (ms) => `fromUnixTimestamp64Micro(toInt64(${Math.round(ms * 1000)}), 'UTC')`,
   epochMs: (ts) => `toUnixTimestamp64Milli(${ts})`,
   epochUs: (ts) => `toUnixTimestamp64Micro(${ts})`,

@@ -33,8 +33,6 @@ function callsSql(q: ResolvedQuery, env: QueryEnv, p: Params, onlyFailed = false
     FROM steps_v s WHERE ${where.join(' AND ')})`;
 }
 
-const callsCte = (q: ResolvedQuery, env: QueryEnv, p: Params): string => `calls AS ${callsSql(q, env, p)}`;
-
 export const toolMetrics: Capability = async (q, env) => {
   const p = new Params(env.dialect);
   const d = env.dialect;
@@ -81,16 +79,17 @@ export const toolMetrics: Capability = async (q, env) => {
 
 export const toolErrors: Capability = async (q, env) => {
   const p = new Params(env.dialect);
+  const d = env.dialect;
+  // Per tool and error type: the count, the newest call and its message, in one grouping of the
+  // failed calls (two window functions sorted all 159,000 failures of 30 days at 10 million spans
+  // with their messages: 0.3 s CPU).
   const rows = await env.store.read(
-    `WITH ${callsCte(q, env, p)},
-     failures AS (
-       SELECT tool, error_type, status_message, start_time,
-         count(*) OVER (PARTITION BY tool, error_type) AS n,
-         row_number() OVER (PARTITION BY tool, error_type ORDER BY start_time DESC) AS newest
-       FROM calls WHERE failed)
-     SELECT tool, error_type, n, ${env.dialect.epochMs('start_time')} AS last_ms, status_message
-     FROM failures WHERE newest = 1
-     ORDER BY n DESC, start_time DESC, tool, error_type`,
+    `SELECT e.tool, e.error_type, e.n, ${d.epochMs('e.last_time')} AS last_ms, e.last_message AS status_message
+     FROM (
+       SELECT f.tool, f.error_type, count(*) AS n, max(f.start_time) AS last_time, ${d.argMax('f.status_message', 'f.start_time')} AS last_message
+       FROM ${callsSql(q, env, p, true)} f
+       GROUP BY f.tool, f.error_type) e
+     ORDER BY e.n DESC, e.last_time DESC, e.tool, e.error_type`,
     p.values,
   );
   const col = (k: string) => rows.map((r) => r[k]);
