@@ -21,7 +21,18 @@ export async function selectRuns(q: ResolvedQuery, env: QueryEnv, extra: { limit
     const s = p.add(q.options.search);
     where.push(`(r.run_id = ${s} OR r.trace_id = ${s} OR r.conversation_id = ${s} OR r.user_id = ${s})`);
   }
-  return env.store.read(`SELECT ${runsColumns(env.dialect)} FROM runs_v r WHERE ${where.join(' AND ')} ORDER BY r.start_time DESC, r.run_id LIMIT ${extra.limit}`, p.values);
+  const order = `ORDER BY r.start_time DESC, r.run_id LIMIT ${extra.limit}`;
+  if ((['tool', 'model', 'provider'] as const).some((dim) => q.filters[dim]?.length)) {
+    // A step-dimension filter is a semi join with the spans; over the runs' id alone it stays narrow,
+    // where with every column of the table the engine builds its hash table on the runs, columns
+    // and all (runs by tool over 30 days at 10 million spans: 250-360 ms against 390-890 ms).
+    return env.store.read(
+      `SELECT ${runsColumns(env.dialect)} FROM runs_v r
+       WHERE r.tenant = ${tenant} AND r.run_id IN (SELECT r.run_id FROM runs_v r WHERE ${where.join(' AND ')} ${order}) ${order}`,
+      p.values,
+    );
+  }
+  return env.store.read(`SELECT ${runsColumns(env.dialect)} FROM runs_v r WHERE ${where.join(' AND ')} ${order}`, p.values);
 }
 
 export const runsTable: Capability = async (q, env) => {
