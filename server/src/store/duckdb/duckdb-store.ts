@@ -479,7 +479,7 @@ export class DuckDBStore implements Store {
   }
 
   /**
-   * Rewrites the derived tables sorted by tenant and time, once (migration 3's task), after
+   * Rewrites the derived tables sorted by time, once (migration 3's task), after
    * re-derivation: it writes traces in hash order, so every storage block would span the whole
    * history and no time range could skip one (a 30-day query's few partial 15-minute buckets read
    * all 10 million steps: 120 ms; in time order 4 ms). Ingest appends in about time order after.
@@ -493,9 +493,17 @@ export class DuckDBStore implements Store {
       // A new store has nothing to sort (the task comes with migration 3 on every store).
       if (!(await this.read(`SELECT 1 FROM ${table} LIMIT 1`)).length) continue;
       await this.transaction(async (w) => {
-        await w.run(`CREATE TABLE reorder_scratch AS SELECT * FROM ${table} ORDER BY tenant, ${time}`);
+        await w.run(`CREATE TABLE reorder_scratch AS SELECT * FROM ${table}`);
         await w.run(`DELETE FROM ${table}`);
-        await w.run(`INSERT INTO ${table} SELECT * FROM reorder_scratch`);
+        // Day by day, each day sorted: the rows come back in time order, and no more than a day's
+        // rows are sorted at once (one sort of 10 million steps took 6.4 GiB of memory).
+        const [span] = await this.rows(w, `SELECT epoch_us(min(${time})) AS lo, epoch_us(max(${time})) AS hi FROM reorder_scratch`);
+        const day = 86_400_000_000;
+        for (let t = Math.floor(n(span.lo) / day) * day; t <= n(span.hi); t += day) {
+          await w.run(
+            `INSERT INTO ${table} SELECT * FROM reorder_scratch WHERE ${time} >= make_timestamp(${t}::BIGINT) AND ${time} < make_timestamp(${t + day}::BIGINT) ORDER BY ${time}, tenant`,
+          );
+        }
         await w.run('DROP TABLE reorder_scratch');
       });
       this.log(`derived table ${table} rewritten in time order, ${((Date.now() - started) / 1000).toFixed(1)} s`);
