@@ -32,7 +32,7 @@ export const heatmap: Capability = async (q, env) => {
   // Column of a cell's naive start: the local hour, or the weekday counted from the week's start.
   const columnOf = (naive: number) => (byHour ? Math.floor((naive - floorTo(naive, DAY_MS)) / HOUR_MS) : (weekdayOf(naive) - (q.weekStart === 'sunday' ? 6 : 0) + 7) % 7);
 
-  const { rows, usage } = await aggregate(q, env, { metrics: [metric], key: (t) => env.dialect.bucketEpochMs(env.dialect.local(t, tz), cellMs), keyGrainMs: cellMs });
+  const { rows, usage } = await aggregate(q, env, { metrics: [metric], key: (t) => env.dialect.bucketEpochMs(env.dialect.local(t, tz), cellMs), keyGrainMs: cellMs, keyPerBucket: true });
 
   const starts: number[] = [];
   for (let r = rowOf(naiveLocal(q.range.from, tz)), last = rowOf(naiveLocal(q.range.to, tz)); r <= last; r += rowMs) starts.push(r);
