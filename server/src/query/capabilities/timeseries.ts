@@ -16,6 +16,7 @@ import { field, frame, FrameJson, FrameMeta } from '../frame';
 import { aggregate } from './aggregate';
 import { planBuckets } from './buckets';
 import { withUnpricedNotice } from './llm-usage';
+import { DAY_MS } from './local-time';
 import { METRIC_DEFINITIONS } from './metric-definitions';
 
 const META: FrameMeta = { type: 'timeseries-multi', typeVersion: [0, 1], preferredVisualisationType: 'graph' };
@@ -25,7 +26,9 @@ export const timeSeries: Capability = async (q, env) => {
   const def = METRIC_DEFINITIONS[metric];
   const groupBy = q.options.groupBy;
   const buckets = planBuckets(q, env.dialect);
-  const { rows, usage } = await aggregate(q, env, { metrics: [metric], key: buckets.key, keyGrainMs: buckets.intervalMs, groupBy });
+  const { rows, usage } = await aggregate(q, env, { metrics: [metric], key: buckets.key, keyGrainMs: buckets.intervalMs, groupBy,
+    // Day and week buckets follow the time zone: their key is worth computing once per 15 minutes.
+    keyPerBucket: buckets.intervalMs >= DAY_MS });
 
   const byGroup = new Map<string, Map<number, number | null>>();
   // Without a dimension there is one series, also when no row matched (counts are then all 0).
