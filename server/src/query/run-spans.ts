@@ -19,10 +19,11 @@ export interface RunSpan {
 /** The spans of one run, oldest first, each span once. */
 export async function loadRunSpans(store: Store, tenant: string, run: { runId: string; traceId: string; window?: TraceWindow }): Promise<RunSpan[]> {
   // The run's row knows when its trace's records start and end: the engine reads only those blocks.
-  const facts = await store.loadTrace(tenant, run.traceId, run.window);
+  // Facts and steps are independent reads: the store's reader connections answer them side by side.
+  const [facts, steps] = await Promise.all([store.loadTrace(tenant, run.traceId, run.window), store.loadTraceSteps(tenant, run.traceId, run.window)]);
   const derived = deriveTrace(run.traceId, facts);
   const mergedFacts = mergeRecords(facts);
-  const records = (await store.loadTraceSteps(tenant, run.traceId, run.window)).filter((s) => derived.stepRun.get(s.spanId) === run.runId);
+  const records = steps.filter((s) => derived.stepRun.get(s.spanId) === run.runId);
   return [...mergeRecords(records).values()]
     .sort((a, b) => a.startUs - b.startUs || a.spanId.localeCompare(b.spanId))
     .map((step) => {
@@ -55,13 +56,23 @@ export function traceWindowOf(run: Row): TraceWindow | undefined {
  * opens the earliest.
  */
 export async function findRun(store: Store, tenant: string, id: string): Promise<Row | null> {
+  // "<trace id>-<root span id>" is matched as equalities on the two columns, one pair per place the
+  // id could be split at a '-', rather than by concatenating both columns of every run (about 30 ms
+  // of CPU of opening one run among 647,039).
+  const params: unknown[] = [tenant, id];
+  const pairs: string[] = [];
+  for (let k = id.indexOf('-'); k > 0; k = id.indexOf('-', k + 1)) {
+    params.push(id.slice(0, k), id.slice(k + 1));
+    pairs.push(`(r.trace_id = $${params.length - 1} AND r.root_span_id = $${params.length})`);
+  }
+  const bySpan = pairs.length ? `(r.root_span_id <> '' AND (${pairs.join(' OR ')}))` : 'false';
   const rows = await store.read(
     `SELECT ${runDetailColumns(dialectOf(store.engine))},
-       CASE WHEN r.run_id = $2 THEN 0 WHEN r.trace_id || '-' || r.root_span_id = $2 THEN 1 ELSE 2 END AS how
+       CASE WHEN r.run_id = $2 THEN 0 WHEN ${bySpan} THEN 1 ELSE 2 END AS how
      FROM runs_v r
-     WHERE r.tenant = $1 AND (r.run_id = $2 OR (r.root_span_id <> '' AND r.trace_id || '-' || r.root_span_id = $2) OR r.trace_id = $2)
+     WHERE r.tenant = $1 AND (r.run_id = $2 OR ${bySpan} OR r.trace_id = $2)
      ORDER BY how, r.start_time, r.run_id LIMIT 1`,
-    [tenant, id],
+    params,
   );
   return rows[0] ?? null;
 }

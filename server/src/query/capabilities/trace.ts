@@ -30,9 +30,12 @@ interface LoadedRun {
 async function loadRun(runId: string, env: QueryEnv): Promise<LoadedRun> {
   const found = await findRun(env.store, env.tenant, runId);
   if (!found) throw new QueryError(`runId: no run "${runId}" for this tenant (a run id is <traceId>-<spanId>, a platform's own run id, or the trace id of a running run)`);
-  // The run's cost as the runs table shows it: reported, else priced from its tokens.
-  const [run] = await withComputedRunCost(env, [found]);
-  const spans = await loadRunSpans(env.store, env.tenant, { runId: String(run.run_id), traceId: String(run.trace_id), window: traceWindowOf(run) });
+  // The run's cost as the runs table shows it (reported, else priced from its tokens) and its spans
+  // are independent reads: the store's reader connections answer them side by side.
+  const [[run], spans] = await Promise.all([
+    withComputedRunCost(env, [{ ...found }]),
+    loadRunSpans(env.store, env.tenant, { runId: String(found.run_id), traceId: String(found.trace_id), window: traceWindowOf(found) }),
+  ]);
   return { run, spans, pricing: pricingOf(env) };
 }
 

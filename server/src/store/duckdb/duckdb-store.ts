@@ -753,20 +753,23 @@ export class DuckDBStore implements Store {
   async loadTraceSteps(tenant: string, traceId: string, window?: TraceWindow): Promise<StepRow[]> {
     const params: unknown[] = [tenant, traceId];
     const within = DuckDBStore.within(window, params);
-    const rows = await this.read(
-      `SELECT span_id, parent_span_id, name, role, status_code, record, end_time IS NULL AS open,
-         epoch_us(start_time)::DOUBLE AS start_us, duration_ms, agent_name, tool_name, model, provider,
-         input_tokens::DOUBLE AS input_tokens, output_tokens::DOUBLE AS output_tokens, cached_tokens::DOUBLE AS cached_tokens,
-         reasoning_tokens::DOUBLE AS reasoning_tokens, cost, error_type,
-         input_content, output_content, reasoning_content, system_content, attributes, resource
-       FROM spans WHERE tenant = $1 AND trace_id = $2${within} ORDER BY start_time, span_id, record`,
-      params,
-    );
-    const events = await this.read(
-      `SELECT span_id, epoch_us(time)::DOUBLE AS time_us, name, source, body, attributes FROM events
-       WHERE tenant = $1 AND trace_id = $2 ORDER BY time`,
-      [tenant, traceId],
-    );
+    // The spans and their events are read side by side, on two of the reader connections.
+    const [rows, events] = await Promise.all([
+      this.read(
+        `SELECT span_id, parent_span_id, name, role, status_code, record, end_time IS NULL AS open,
+           epoch_us(start_time)::DOUBLE AS start_us, duration_ms, agent_name, tool_name, model, provider,
+           input_tokens::DOUBLE AS input_tokens, output_tokens::DOUBLE AS output_tokens, cached_tokens::DOUBLE AS cached_tokens,
+           reasoning_tokens::DOUBLE AS reasoning_tokens, cost, error_type,
+           input_content, output_content, reasoning_content, system_content, attributes, resource
+         FROM spans WHERE tenant = $1 AND trace_id = $2${within} ORDER BY start_time, span_id, record`,
+        params,
+      ),
+      this.read(
+        `SELECT span_id, epoch_us(time)::DOUBLE AS time_us, name, source, body, attributes FROM events
+         WHERE tenant = $1 AND trace_id = $2 ORDER BY time`,
+        [tenant, traceId],
+      ),
+    ]);
     const bySpan = new Map<string, StepRow['events']>();
     for (const e of events) {
       const list = bySpan.get(s(e.span_id)) ?? [];
