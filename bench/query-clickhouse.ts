@@ -10,55 +10,14 @@
  * (a `SELECT 1` round trip, and per query the seconds the harness reports inside chdb) so that
  * readers can separate engine time from harness time.
  */
-import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { Store } from '../server/src/store/store';
 import { DashboardResult, QueryResult } from './query-report';
 import { percentile, r1, summarise, Summary, timeRuns } from './query-timing';
 
-export const HARNESS = resolve(__dirname, '../tests/clickhouse/chdb_http.py');
-
-export interface Harness {
-  url: string;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-/** Starts the chdb harness on `dir`/db (kept), on a free port; resolves once it listens. */
-export async function startHarness(dir: string, timeoutMs = 120_000): Promise<Harness> {
-  mkdirSync(dir, { recursive: true });
-  const python = process.env.CHDB_PYTHON ?? 'python3';
-  const child: ChildProcess = spawn(python, [HARNESS, '--port', '0', '--path', join(dir, 'db')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const port = await new Promise<number>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`the chdb harness did not start within ${timeoutMs} ms: ${stderr}`)), timeoutMs);
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        ok(Number(m[1]));
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`the chdb harness exited with ${code}: ${stderr.trim()} (pip install -r tests/clickhouse/requirements.txt)`));
-    });
-  });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    pid: child.pid ?? 0,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
+/** The chdb harness on a kept data directory: the tests' own launcher (one definition of it). */
+export { launchHarness as startHarness } from '../server/src/test-support/clickhouse';
+export type { Harness } from '../server/src/test-support/clickhouse';
 
 /** The harness's cumulative counters (GET /harness/stats); null against a real server. */
 export interface HarnessStats {

@@ -6,7 +6,7 @@
  * they never skip silently.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -19,11 +19,24 @@ export interface TestClickHouse {
   stop(): Promise<void>;
 }
 
-/** Starts the harness on a free port with a fresh database directory and waits for /ping. */
-export async function startClickHouse(timeoutMs = 60_000): Promise<TestClickHouse> {
-  const dir = mkdtempSync(join(tmpdir(), 'agent-insights-chdb-'));
+export interface Harness {
+  url: string;
+  pid: number;
+  /** Stops the harness (SIGTERM) and waits for it; its data directory stays. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the harness on a free port with its database in `dir`/db (created if missing, kept
+ * afterwards), and resolves once it answers /ping. The tests give it a fresh directory; the query
+ * benchmark keeps one between runs.
+ */
+export async function launchHarness(dir: string, timeoutMs = 60_000): Promise<Harness> {
+  mkdirSync(dir, { recursive: true });
   const python = process.env.CHDB_PYTHON ?? 'python3';
-  const child: ChildProcess = spawn(python, [HARNESS, '--port', '0', '--path', join(dir, 'db')], { stdio: ["ignore", "pipe", process.env.CHDB_HTTP_LOG === "1" ? "inherit" : "pipe"] });
+  const child: ChildProcess = spawn(python, [HARNESS, '--port', '0', '--path', join(dir, 'db')], {
+    stdio: ['ignore', 'pipe', process.env.CHDB_HTTP_LOG === '1' ? 'inherit' : 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const port = await new Promise<number>((resolvePort, reject) => {
@@ -51,13 +64,25 @@ export async function startClickHouse(timeoutMs = 60_000): Promise<TestClickHous
   if (!res.ok) throw new Error(`the chdb ClickHouse harness answered /ping with ${res.status}`);
   return {
     url,
+    pid: child.pid ?? 0,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Starts the harness on a free port with a fresh database directory, removed by stop(). */
+export async function startClickHouse(timeoutMs = 60_000): Promise<TestClickHouse> {
+  const dir = mkdtempSync(join(tmpdir(), 'agent-insights-chdb-'));
+  const harness = await launchHarness(dir, timeoutMs);
+  return {
+    url: harness.url,
     dir,
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await harness.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
