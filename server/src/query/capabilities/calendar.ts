@@ -5,6 +5,7 @@
  * test holds the two to the same answers, including across daylight-saving changes.
  */
 import { Period, WeekStart } from '@agent-insights/model';
+import { instantOf } from './local-time';
 
 interface LocalParts {
   year: number;
@@ -53,19 +54,13 @@ export function localParts(ms: number, tz: string): LocalParts {
   };
 }
 
-/** The zone's offset from UTC at an instant, in ms (local = utc + offset). */
-function offsetMs(ms: number, tz: string): number {
-  const p = localParts(ms, tz);
-  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(ms / 1000) * 1000;
-}
-
-/** The instant of a local midnight (y-m-d may be out of range: Date.UTC normalises it). */
+/**
+ * The instant of a local midnight (y-m-d may be out of range: Date.UTC normalises it). A midnight
+ * that does not exist (a zone that moves its clocks at midnight, such as Santiago) is the moment
+ * of the change, the first instant of that day, as both engines' SQL answers (local-time.ts).
+ */
 export function localMidnight(year: number, month: number, day: number, tz: string): number {
-  const wall = Date.UTC(year, month - 1, day);
-  // Two passes: the offset at the first guess may differ from the offset at the answer near a
-  // daylight-saving change.
-  const first = wall - offsetMs(wall, tz);
-  return wall - offsetMs(first, tz);
+  return instantOf(Date.UTC(year, month - 1, day), tz);
 }
 
 /** Start of the day, week or month holding `ms` in the zone. */
