@@ -10,6 +10,7 @@ import { tokenClasses } from '../pricing/prices';
 
 /** Usage rows are summed per 15 minutes of UTC: every time zone's offset is a multiple of it. */
 export const USAGE_BUCKET_US = 15 * 60 * 1_000_000;
+export const USAGE_BUCKET_MS = USAGE_BUCKET_US / 1000;
 
 export const bucketOf = (us: number): number => Math.floor(Math.round(us) / USAGE_BUCKET_US) * USAGE_BUCKET_US;
 

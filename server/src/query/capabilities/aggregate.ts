@@ -3,6 +3,7 @@
  * optionally per time bucket (a key expression on the source's time column) and per value of a
  * dimension. Run statistics, time series and heatmaps are all this query with different keys.
  */
+import { USAGE_BUCKET_MS } from '../../derive/steps-usage';
 import { Dimension, DIMENSION_LABELS, Filters, Metric, ResolvedQuery } from '@agent-insights/model';
 import { QueryEnv, QueryError } from '../context';
 import { Params, runConditions, STEP_COLUMNS } from '../filters-sql';
@@ -83,8 +84,11 @@ function usageOf(q: ResolvedQuery, env: QueryEnv, p: Params, perCall: boolean): 
   return pricedUsage(env, p, { filters: q.filters, range: q.range, perCall });
 }
 
-/** A key is constant within each 15-minute UTC bucket when its grain is a multiple of 15 minutes. */
-const BUCKET_MS = 15 * 60_000;
+/**
+ * A key is constant within each usage bucket (15 minutes of UTC, a multiple of every zone's
+ * offset) when its grain is a multiple of it.
+ */
+const BUCKET_MS = USAGE_BUCKET_MS;
 
 function cannotGroup(metric: string, dim: Dimension, why: string): QueryError {
   return new QueryError(`${metric} cannot be grouped by ${DIMENSION_LABELS[dim].toLowerCase()}: ${why}`);

@@ -29,6 +29,7 @@
  * fallback) for the (model, response model) pairs the tenant's usage rows hold, and joined as a
  * literal relation: one definition of the lookup, and standard SQL for both engines.
  */
+import { USAGE_BUCKET_MS } from '../../derive/steps-usage';
 import { Filters } from '@agent-insights/model';
 import { defaultPricing, lookupPrice, Pricing } from '../../pricing';
 import { callUsageColumnsSql, modelPricesSql, ResolvedPrice, usageCostSql } from '../../pricing/sql';
@@ -72,7 +73,7 @@ export function pricingOf(env: QueryEnv): Pricing {
   return env.pricing ?? defaultPricing();
 }
 
-const BUCKET_MS = 15 * 60_000;
+const BUCKET_MS = USAGE_BUCKET_MS;
 const USAGE_PREDICATE = (a: string) => `(${a}.input_tokens IS NOT NULL OR ${a}.output_tokens IS NOT NULL OR ${a}.total_tokens IS NOT NULL OR ${a}.cost IS NOT NULL)`;
 const USAGE_SUMS = `calls, input_tokens, output_tokens, cached_tokens, cache_write_tokens, reasoning_tokens, total_tokens,
   reported_calls, reported_cost, priced_calls, billable_input, priced_cached, priced_cache_write, priced_output`;

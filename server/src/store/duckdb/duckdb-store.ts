@@ -11,6 +11,7 @@ import { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBTimestampValue,
 import { Scope } from '../../config';
 import { EventRecord, RunRow, SessionRow, SpanRecord, StepFact, UsageRow } from '../../domain';
 import { rederiveStored } from '../../derive/rederive';
+import { bucketOf } from '../../derive/steps-usage';
 import { ApiKeyRow, CommitBatch, Counts, DerivedReplacement, Row, RunFilter, StepRow, Store, TraceWindow } from '../store';
 import { MIGRATIONS } from './migrations';
 
@@ -233,7 +234,7 @@ function replacedWindow(list: DerivedReplacement[]): TraceWindow | null {
     toUs = Math.max(toUs, d.runs[0].traceEndUs);
   }
   // Usage rows are keyed by the 15-minute bucket of a start: reach back to its bucket.
-  return list.length ? { fromUs: Math.floor(fromUs / 900_000_000) * 900_000_000 - 1, toUs: toUs + 1 } : null;
+  return list.length ? { fromUs: bucketOf(fromUs) - 1, toUs: toUs + 1 } : null;
 }
 
 function appendSession(a: DuckDBAppender, s: SessionRow): void {
