@@ -28,10 +28,10 @@
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { deriveTrace } from '../server/src/derive/trace';
+import { replacementOf } from '../server/src/derive/trace';
 import { emptySpanRecord, EventRecord, SpanRecord } from '../server/src/domain';
 import { DuckDBStore } from '../server/src/store/duckdb/duckdb-store';
-import { CommitBatch, DerivedReplacement } from '../server/src/store/store';
+import { CommitBatch } from '../server/src/store/store';
 
 export const GENERATOR_VERSION = 1;
 export const TENANT = 'bench';
@@ -573,12 +573,10 @@ export async function generateDataset(o: DatasetOptions, log: (s: string) => voi
       textTrace(ctx, times[i], outcome, spans, events);
     }
     const traceId = spans[0].traceId;
-    const d = deriveTrace(traceId, spans);
-    // Every derived fact the store keeps (runs, sessions and whatever the schema adds), as the writer commits them.
-    const { stepRun: _stepRun, ...facts } = d;
-    const derived: DerivedReplacement = { tenant: TENANT, traceId, ...facts, newTrace: true };
-    totals.runs += d.runs.length;
-    totals.sessions += d.sessions.length;
+    // Every derived fact the store keeps, as the writer commits them.
+    const derived = replacementOf(TENANT, traceId, spans, { newTrace: true });
+    totals.runs += derived.runs.length;
+    totals.sessions += derived.sessions.length;
     for (const s of spans) batch.spans.push(s);
     for (const e of events) batch.events.push(e);
     batch.derived.push(derived);

@@ -8,7 +8,7 @@
  */
 import { SpanRecord } from '../domain';
 import { DerivedReplacement, Store } from '../store/store';
-import { deriveTrace } from './trace';
+import { replacementOf } from './trace';
 
 export async function rederiveStored(store: Store, log: (message: string) => void): Promise<{ traces: number; records: number } | null> {
   const task = await store.rederivation();
@@ -24,8 +24,7 @@ export async function rederiveStored(store: Store, log: (message: string) => voi
       let j = i + 1;
       while (j < facts.length && facts[j].traceId === facts[i].traceId && facts[j].tenant === facts[i].tenant) j++;
       const slice: SpanRecord[] = facts.slice(i, j);
-      const d = deriveTrace(slice[0].traceId, slice);
-      derived.push({ tenant: slice[0].tenant, traceId: slice[0].traceId, runs: d.runs, sessions: d.sessions, steps: d.steps, usage: d.usage, newTrace: false });
+      derived.push(replacementOf(slice[0].tenant, slice[0].traceId, slice, { newTrace: false }));
       i = j;
     }
     if (derived.length) await store.commit({ spans: [], events: [], derived });

@@ -12,6 +12,7 @@
  * - Voice/video session spans are sessions, not runs; their turns are counted on the session.
  */
 import { Channel, Role, RunRow, RunStatus, SessionRow, SpanRecord, StepFact, UsageRow } from '../domain';
+import { DerivedReplacement } from '../store/store';
 import { deriveSteps, deriveUsage } from './steps-usage';
 
 export interface DerivedTrace {
@@ -236,4 +237,19 @@ export function deriveTrace(traceId: string, input: Iterable<SpanRecord>): Deriv
   const sessions = [...sessionGroups.values()].map((g) => buildSession(traceId, g.root, g.members));
   const steps = deriveSteps(records, runs, stepRun);
   return { runs, sessions, stepRun, steps, usage: deriveUsage(records, runs, steps) };
+}
+
+/**
+ * Everything storage keeps of a trace's derivation (runs, sessions, steps, usage), as one
+ * replacement of the trace's derived rows: the one place that lists them, for ingest, re-derivation
+ * and copies between stores.
+ */
+export function replacementOf(
+  tenant: string,
+  traceId: string,
+  records: Iterable<SpanRecord>,
+  how: Pick<DerivedReplacement, 'newTrace' | 'factsVersion'> = {},
+): DerivedReplacement {
+  const { runs, sessions, steps, usage } = deriveTrace(traceId, records);
+  return { tenant, traceId, runs, sessions, steps, usage, ...how };
 }

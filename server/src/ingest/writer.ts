@@ -20,7 +20,7 @@
  * to count duplicates this replica has stored before; storage removes the others.
  */
 import { EventRecord, SpanRecord } from '../domain';
-import { deriveTrace } from '../derive/trace';
+import { replacementOf } from '../derive/trace';
 import { Metrics } from '../observability/metrics';
 import { DerivedReplacement, Store, TraceFacts as StoredFacts } from '../store/store';
 import { OverloadedError, ShuttingDownError, StorageError } from './errors';
@@ -217,9 +217,8 @@ export class IngestWriter {
       const derived: DerivedReplacement[] = [];
       for (const t of touched.values()) {
         if (t.added.length === 0 || this.store.sharedWriters) continue;
-        const d = deriveTrace(t.traceId, [...t.facts.records, ...t.added]);
         // A trace not yet known has nothing in storage (cached traces are known): no rows to replace.
-        derived.push({ tenant: t.tenant, traceId: t.traceId, runs: d.runs, sessions: d.sessions, steps: d.steps, usage: d.usage, newTrace: !this.known.has(traceKey(t.tenant, t.traceId)) });
+        derived.push(replacementOf(t.tenant, t.traceId, [...t.facts.records, ...t.added], { newTrace: !this.known.has(traceKey(t.tenant, t.traceId)) }));
       }
 
       if (newSpans.length || newEvents.length) await this.store.commit({ spans: newSpans, events: newEvents, derived });
@@ -285,8 +284,7 @@ export class IngestWriter {
     const facts = await this.store.loadFacts(traces.map((t) => ({ tenant: t.tenant, traceId: t.traceId })));
     const derived: DerivedReplacement[] = facts.map((f) => {
       out.set(traceKey(f.tenant, f.traceId), f);
-      const d = deriveTrace(f.traceId, f.records);
-      return { tenant: f.tenant, traceId: f.traceId, runs: d.runs, sessions: d.sessions, steps: d.steps, usage: d.usage, factsVersion: f.version };
+      return replacementOf(f.tenant, f.traceId, f.records, { factsVersion: f.version });
     });
     await this.store.commit({ spans: [], events: [], derived });
     return out;

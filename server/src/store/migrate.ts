@@ -11,7 +11,7 @@
  * each once), and derived rows replace the previous derivation of their trace. So an interrupted
  * copy is resumed by running it again.
  */
-import { deriveTrace } from '../derive/trace';
+import { replacementOf } from '../derive/trace';
 import { EventRecord, SpanRecord } from '../domain';
 import { DuckDBStore } from './duckdb/duckdb-store';
 import { CommitBatch, Store } from './store';
@@ -69,8 +69,7 @@ export async function copyStore(from: DuckDBStore, to: Store, opts: CopyOptions 
         batch.spans.push(...t.spans);
         batch.events.push(...t.events);
         if (!t.spans.length) continue;
-        const d = deriveTrace(t.traceId, t.spans);
-        batch.derived.push({ tenant: t.tenant, traceId: t.traceId, runs: d.runs, sessions: d.sessions, steps: d.steps, usage: d.usage, newTrace: true });
+        batch.derived.push(replacementOf(t.tenant, t.traceId, t.spans, { newTrace: true }));
       }
       await to.commit(batch);
     }
