@@ -13,6 +13,8 @@ export interface QueryEnv {
   nowMs: number;
   /** The model price table and credit rate (the shipped table when not given: llm-usage.ts pricingOf). */
   pricing?: Pricing;
+  /** Tool-latency percentiles are exact up to this many calls in scope (tool-calls.ts; tests lower it). */
+  exactPercentileCalls?: number;
 }
 
 export type Capability = (q: ResolvedQuery, env: QueryEnv) => Promise<FrameJson[]>;

@@ -12,6 +12,8 @@ export interface Dialect {
   utcEpochMs(localTs: string, tz: string): string;
   /** Start of the bucket of `intervalMs` holding ts, as epoch milliseconds (UTC buckets). */
   bucketEpochMs(ts: string, intervalMs: number): string;
+  /** Start of the UTC bucket of `intervalMs` holding ts, as a TIMESTAMP. */
+  bucketStart(ts: string, intervalMs: number): string;
   /**
    * Start of the calendar day, week or month holding ts in the zone, as epoch milliseconds. A
    * midnight that does not exist (a zone that changes its clocks at midnight) is the moment of the
@@ -43,6 +45,7 @@ export const duckdb: Dialect = {
   local: (ts, tz) => `timezone(${quote(tz)}, ${ts} AT TIME ZONE 'UTC')`,
   utcEpochMs: (localTs, tz) => `epoch_ms(timezone('UTC', timezone(${quote(tz)}, ${localTs})))`,
   bucketEpochMs: (ts, intervalMs) => `(epoch_ms(${ts}) // ${Math.round(intervalMs)}) * ${Math.round(intervalMs)}`,
+  bucketStart: (ts, intervalMs) => `make_timestamp((epoch_us(${ts}) // ${Math.round(intervalMs * 1000)}) * ${Math.round(intervalMs * 1000)})`,
   calendarEpochMs(ts, unit, tz, weekStart) {
     const local = this.local(ts, tz);
     // DuckDB's weeks start on Monday; a Sunday start shifts by a day before and after truncating.
@@ -70,6 +73,7 @@ export const clickhouse: Dialect = {
   local: (ts, tz) => `addSeconds(${ts}, timeZoneOffset(toTimeZone(${ts}, ${chQuote(tz)})))`,
   utcEpochMs: (localTs, tz) => `(toInt64(toUnixTimestamp(toDateTime(toString(toDateTime(${localTs})), ${chQuote(tz)}))) * 1000)`,
   bucketEpochMs: (ts, intervalMs) => `(intDiv(toUnixTimestamp64Milli(${ts}), ${Math.round(intervalMs)}) * ${Math.round(intervalMs)})`,
+  bucketStart: (ts, intervalMs) => `fromUnixTimestamp64Micro(intDiv(toUnixTimestamp64Micro(${ts}), ${Math.round(intervalMs * 1000)}) * ${Math.round(intervalMs * 1000)}, 'UTC')`,
   calendarEpochMs(ts, unit, tz, weekStart) {
     const z = chQuote(tz);
     // The local date of the period's start, then its midnight in the zone (ClickHouse moves a

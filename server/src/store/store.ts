@@ -128,6 +128,12 @@ export interface Store {
    */
   writeGeneration?(): number;
   /**
+   * True when the store keeps tool calls summed per 15 minutes (tables tool_rollup / view
+   * tool_rollup_v, and tool_latency: store/duckdb/tool-rollup.ts), exact at every commit. Absent:
+   * tool metrics read every call from steps_v (query/capabilities/tool-calls.ts).
+   */
+  readonly toolRollup?: boolean;
+  /**
    * A read-only query in the engine's SQL dialect (the query engine's dialect layer writes it).
    * Views runs_v (effective status and duration), steps_v (steps with their run's effective
    * status) and usage_v (LLM usage with its run's effective status) exist on every engine.

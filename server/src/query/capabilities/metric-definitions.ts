@@ -66,9 +66,11 @@ export const METRIC_DEFINITIONS: Record<Metric, MetricDefinition> = {
   durationP99: run('P99 duration', 'ms', false, ({ dialect }) => dialect.percentile(overFinished('r.duration_ms'), 0.99)),
   avgToolCallsPerRun: run('Avg tool calls per run', 'short', false, () => `avg(${overFinished('r.tool_calls')})`),
   avgTokensPerRun: run('Avg tokens per run', 'short', false, () => `avg(${overFinished('r.total_tokens')})`),
-  toolCalls: tool('Tool calls', 'short', true, () => 'count(*)'),
-  toolErrors: tool('Tool errors', 'short', true, () => `coalesce(sum(CASE WHEN s.status_code = 2 THEN 1 ELSE 0 END), 0)`),
-  toolErrorRate: tool('Tool error rate', 'percentunit', false, () => `CAST(coalesce(sum(CASE WHEN s.status_code = 2 THEN 1 ELSE 0 END), 0) AS DOUBLE) / nullif(count(*), 0)`),
+  // Over the tool calls relation (tool-calls.ts): one row per call, or per 15-minute sum.
+  toolCalls: tool('Tool calls', 'short', true, () => 'coalesce(sum(s.calls), 0)'),
+  toolErrors: tool('Tool errors', 'short', true, () => 'coalesce(sum(s.errors), 0)'),
+  toolErrorRate: tool('Tool error rate', 'percentunit', false, () => 'CAST(coalesce(sum(s.errors), 0) AS DOUBLE) / nullif(sum(s.calls), 0)'),
+  // One row per call (exact); beyond exactPercentileCalls calls, aggregate.ts reads the latency histogram.
   toolLatencyP95: tool('Tool latency p95', 'ms', false, ({ dialect }) => dialect.percentile('s.duration_ms', 0.95)),
   tokensInput: llm('Input tokens', 'short', () => 'coalesce(sum(u.input_tokens), 0)'),
   tokensOutput: llm('Output tokens', 'short', () => 'coalesce(sum(u.output_tokens), 0)'),

@@ -12,6 +12,7 @@ import { Scope } from '../../config';
 import { EventRecord, RunRow, SessionRow, SpanRecord, StepFact, UsageRow } from '../../domain';
 import { rederiveStored } from '../../derive/rederive';
 import { bucketOf } from '../../derive/steps-usage';
+import { DELETED_STEPS_RETURNING, rebuildToolRollups, refreshToolRollups, TouchedBuckets } from './tool-rollup';
 import { ApiKeyRow, CommitBatch, Counts, DerivedReplacement, Row, RunFilter, StepRow, Store, TraceWindow } from '../store';
 import { MIGRATIONS } from './migrations';
 
@@ -414,6 +415,12 @@ function whereRuns(tenant: string, f: RunFilter): { sql: string; params: (string
 
 export class DuckDBStore implements Store {
   readonly engine = 'duckdb';
+  /** Tool calls summed per 15 minutes (tool-rollup.ts), once built. */
+  get toolRollup(): boolean {
+    return !this.rollupPending;
+  }
+  /** Migration 4's task: the rollups are built after re-derivation, not kept batch by batch before. */
+  private rollupPending = false;
   private instance!: DuckDBInstance;
   private writer!: DuckDBConnection;
   /**
@@ -475,8 +482,26 @@ export class DuckDBStore implements Store {
     await this.migrate();
     await this.createViews();
     // Migration 2 added derived tables that only derivation can fill: derive every stored trace again.
+    this.rollupPending = (await this.read(`SELECT 1 FROM maintenance_tasks WHERE name = 'tool_rollup'`)).length > 0;
     await rederiveStored(this, this.log);
     await this.reorderDerived();
+    await this.buildRollups();
+  }
+
+  /**
+   * Fills the tool rollups from every step, once (migration 4's task): after re-derivation and
+   * reordering, which would otherwise compute buckets again batch by batch, in hash order.
+   */
+  private async buildRollups(): Promise<void> {
+    if (!this.rollupPending) return;
+    const started = Date.now();
+    const days = await this.transaction(async (w) => {
+      const n = await rebuildToolRollups(w);
+      await w.run(`DELETE FROM maintenance_tasks WHERE name = 'tool_rollup'`);
+      return n;
+    });
+    this.rollupPending = false;
+    if (days) this.log(`tool rollups built over ${days} days of steps, ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
 
   /**
@@ -535,6 +560,10 @@ export class DuckDBStore implements Store {
     await this.writer.run(`CREATE OR REPLACE VIEW steps_v AS
       SELECT s.* EXCLUDE (run_status), ${status('s.run_status', 's.run_start')} AS run_status
       FROM steps s`);
+    // Tool calls summed per 15 minutes (tool-rollup.ts): a running run's rows read its status by the same rule.
+    await this.writer.run(`CREATE OR REPLACE VIEW tool_rollup_v AS
+      SELECT t.* EXCLUDE (run_status, running_since), ${status('t.run_status', 't.running_since')} AS run_status
+      FROM tool_rollup t`);
     await this.writer.run(`CREATE OR REPLACE VIEW usage_v AS
       SELECT u.* EXCLUDE (status), ${status('u.status', 'u.run_start')} AS status
       FROM usage u`);
@@ -602,6 +631,7 @@ export class DuckDBStore implements Store {
         a.closeSync();
       }
       if (batch.derived.length) {
+        const touched = new TouchedBuckets();
         // Only traces already stored can have derived rows to replace. Skipping the others
         // matters: each DELETE reads the trace ids of the table (within the traces' time window).
         const byTenant = new Map<string, DerivedReplacement[]>();
@@ -617,7 +647,10 @@ export class DuckDBStore implements Store {
           for (const { table, time } of DERIVED_TABLES) {
             const within = window ? ` AND ${time} BETWEEN make_timestamp($3::BIGINT) AND make_timestamp($4::BIGINT)` : '';
             const params = window ? [tenant, traces, Math.floor(window.fromUs), Math.ceil(window.toUs)] : [tenant, traces];
-            await w.run(`DELETE FROM ${table} WHERE tenant = $1${within} AND trace_id IN (SELECT unnest($2::VARCHAR[]))`, params);
+            const sql = `DELETE FROM ${table} WHERE tenant = $1${within} AND trace_id IN (SELECT unnest($2::VARCHAR[]))`;
+            // The buckets of the replaced tool steps are computed again below, with the new ones.
+            if (table === 'steps') touched.addDeleted(await this.rows(w, `${sql} ${DELETED_STEPS_RETURNING}`, params));
+            else await w.run(sql, params);
           }
         }
         const append = async <T>(table: string, rows: (d: DerivedReplacement) => T[], fn: (a: DuckDBAppender, row: T) => void) => {
@@ -629,6 +662,8 @@ export class DuckDBStore implements Store {
         await append('sessions', (d) => d.sessions, appendSession);
         await append('steps', (d) => d.steps, appendStep);
         await append('usage', (d) => d.usage, appendUsage);
+        for (const d of batch.derived) for (const st of d.steps) if (st.role === 'tool') touched.add(st.tenant, st.startUs);
+        if (!this.rollupPending) await refreshToolRollups(w, touched);
       }
     });
   }
@@ -830,10 +865,18 @@ export class DuckDBStore implements Store {
         const list = listValue(traces);
         const res = await w.run('DELETE FROM spans WHERE tenant = $1 AND list_contains($2, trace_id)', [tenant, list]);
         spans = Number(res.rowsChanged);
-        for (const t of ['events', 'runs', 'sessions', 'steps', 'usage']) await w.run(`DELETE FROM ${t} WHERE tenant = $1 AND list_contains($2, trace_id)`, [tenant, list]);
+        for (const t of ['events', 'runs', 'sessions', 'usage']) await w.run(`DELETE FROM ${t} WHERE tenant = $1 AND list_contains($2, trace_id)`, [tenant, list]);
+        await this.deleteSteps(w, 'tenant = $1 AND list_contains($2, trace_id)', [tenant, list]);
       }
       return { traces, spans };
     });
+  }
+
+  /** Deletes steps, and computes the tool rollups of their buckets again (same transaction). */
+  private async deleteSteps(w: DuckDBConnection, where: string, params: unknown[]): Promise<void> {
+    const touched = new TouchedBuckets();
+    touched.addDeleted(await this.rows(w, `DELETE FROM steps WHERE ${where} ${DELETED_STEPS_RETURNING}`, params));
+    if (!this.rollupPending) await refreshToolRollups(w, touched);
   }
 
   async deleteOlderThan(cutoffUs: number): Promise<number> {
@@ -844,7 +887,7 @@ export class DuckDBStore implements Store {
       await w.run('DELETE FROM runs WHERE start_time < make_timestamp($1::BIGINT)', [cutoff]);
       await w.run('DELETE FROM sessions WHERE start_time < make_timestamp($1::BIGINT)', [cutoff]);
       // A step or call whose run is gone no longer counts (it was read through its run before).
-      await w.run('DELETE FROM steps WHERE start_time < make_timestamp($1::BIGINT) OR run_start < make_timestamp($1::BIGINT)', [cutoff]);
+      await this.deleteSteps(w, 'start_time < make_timestamp($1::BIGINT) OR run_start < make_timestamp($1::BIGINT)', [cutoff]);
       await w.run('DELETE FROM usage WHERE run_start < make_timestamp($1::BIGINT)', [cutoff]);
       return Number(res.rowsChanged);
     });

@@ -2,6 +2,7 @@
  * Versioned schema migrations for the DuckDB store. Append new versions; never edit an applied one.
  * Spans and events are immutable facts; runs and sessions are derived from them per trace.
  */
+import { TOOL_ROLLUP_DDL } from './tool-rollup';
 export interface Migration {
   version: number;
   description: string;
@@ -223,5 +224,12 @@ export const MIGRATIONS: Migration[] = [
     // lets a time range skip every storage block outside it; in hash order every block spans
     // the whole history and each range query reads them all.
     sql: ["INSERT INTO maintenance_tasks VALUES ('reorder', 0, 1)"],
+  },
+  {
+    version: 4,
+    description: 'tool calls summed per 15 minutes (tool_rollup) and their latency histogram (tool_latency), computed from steps',
+    // Filled by the store (DuckDBStore.rebuildRollups) once re-derivation and reordering are done,
+    // then kept by every write of steps (tool-rollup.ts).
+    sql: [...TOOL_ROLLUP_DDL, "INSERT INTO maintenance_tasks VALUES ('tool_rollup', 0, 1)"],
   },
 ];
