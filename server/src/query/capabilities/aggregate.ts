@@ -12,7 +12,7 @@ import { METRIC_DEFINITIONS, Source } from './metric-definitions';
 import { sessionConditions } from './sessions';
 import { DAY_MS } from './local-time';
 import { binSql } from '../../derive/latency-bins';
-import { exactPercentileCalls, histogramPercentilesSql, histogramServes, latencyHistogramRelation, ToolScope, toolCallsRelation } from './tool-calls';
+import { histogramPercentilesSql, latencyHistogramRelation, percentilesEstimated, ToolScope, toolCallsRelation } from './tool-calls';
 
 interface SourceShape {
   from: string;
@@ -236,9 +236,8 @@ function toolScope(q: ResolvedQuery, spec: AggregateSpec): ToolScope {
 }
 
 /**
- * Whether tool latency percentiles come from the histogram: asked for, the histogram serves the
- * scope, and the scope holds more calls than exact percentiles are computed for (one cheap sum of
- * the rollup tells).
+ * Whether tool latency percentiles come from the histogram (tool-calls.ts percentilesEstimated),
+ * for a series of them.
  */
 async function estimatedLatency(q: ResolvedQuery, env: QueryEnv, spec: AggregateSpec): Promise<boolean> {
   if (spec.metrics.length !== 1 || spec.metrics[0] !== 'toolLatencyP95') return false;
@@ -246,12 +245,7 @@ async function estimatedLatency(q: ResolvedQuery, env: QueryEnv, spec: Aggregate
   // spans) spread over nearly as many bins: the histogram is no smaller than the calls, and its
   // cumulative counts cost more than the exact percentiles (1 s against 0.2-0.4 s, measured).
   if (spec.key && (spec.keyGrainMs ?? 0) < DAY_MS) return false;
-  const scope = toolScope(q, spec);
-  if (!histogramServes(env, scope)) return false;
-  const p = new Params(env.dialect);
-  const rel = toolCallsRelation(env, p, scope, () => []);
-  const [row] = await env.store.read(`SELECT sum(s.durations) AS n FROM (${rel.sql}) s`, p.values);
-  return Number(row?.n ?? 0) > exactPercentileCalls(env);
+  return percentilesEstimated(env, toolScope(q, spec));
 }
 
 /** Tool latency p95 per key and group, from the latency histogram (tool-calls.ts). */

@@ -22,6 +22,7 @@ import { QueryEnv } from '../context';
 import { Params, stepConditions } from '../filters-sql';
 
 const BUCKET_MS = USAGE_BUCKET_MS;
+const DAY_MS = 86_400_000;
 
 /** Up to this many calls in scope, percentiles are computed exactly (about 50 ms here). */
 export const EXACT_PERCENTILE_CALLS = 250_000;
@@ -61,6 +62,19 @@ export function histogramServes(env: QueryEnv, scope: ToolScope): boolean {
 
 export function exactPercentileCalls(env: QueryEnv): number {
   return env.exactPercentileCalls ?? EXACT_PERCENTILE_CALLS;
+}
+
+/**
+ * Whether latency percentiles of the scope come from the histogram: it serves the scope and the
+ * scope holds more calls with a duration than exact percentiles are computed for (one sum over the
+ * rollup's rows tells: a few milliseconds).
+ */
+export async function percentilesEstimated(env: QueryEnv, scope: ToolScope): Promise<boolean> {
+  if (!histogramServes(env, scope)) return false;
+  const p = new Params(env.dialect);
+  const rel = toolCallsRelation(env, p, scope, () => []);
+  const [row] = await env.store.read(`SELECT sum(s.durations) AS n FROM (${rel.sql}) s`, p.values);
+  return Number(row?.n ?? 0) > exactPercentileCalls(env);
 }
 
 const RUN_DIMS = 's.run_agent, s.run_agent_version, s.run_status, s.run_environment, s.run_service, s.run_channel';
@@ -131,17 +145,28 @@ export function toolCallsRelation(
 }
 
 /**
- * The latency histogram of the scope (histogramServes): t (bucket start), tool_name, bin, calls.
+ * The latency histogram of the scope (histogramServes): t (bucket or day start), tool_name, bin,
+ * calls. Without time keys, whole UTC days come from the day table (30 days: 140,000 rows
+ * instead of 2.1 million), the whole buckets around them from the bucket table, the partial
+ * buckets at the ends call by call.
  */
 export function latencyHistogramRelation(env: QueryEnv, p: Params, scope: ToolScope, binOf: (durationMs: string) => string): string {
   const d = env.dialect;
   const tenant = p.add(env.tenant);
   const whole = wholeBuckets(scope.range)!;
   const filters = stepConditions(scope.filters, p);
-  const branches = [
-    `SELECT s.bucket AS t, s.tool_name, s.bin, s.calls FROM tool_latency s
-     WHERE ${[`s.tenant = ${tenant}`, `s.bucket >= ${d.timestamp(whole.from)}`, `s.bucket < ${d.timestamp(whole.to)}`, ...filters].join(' AND ')}`,
-  ];
+  const rows = (table: string, time: string, from: number, to: number) =>
+    `SELECT s.${time} AS t, s.tool_name, s.bin, s.calls FROM ${table} s
+     WHERE ${[`s.tenant = ${tenant}`, `s.${time} >= ${d.timestamp(from)}`, `s.${time} < ${d.timestamp(to)}`, ...filters].join(' AND ')}`;
+  const days = scope.keyGrainMs === undefined ? { from: Math.ceil(whole.from / DAY_MS) * DAY_MS, to: Math.floor(whole.to / DAY_MS) * DAY_MS } : null;
+  const branches =
+    days && days.from < days.to
+      ? [
+          rows('tool_latency_day', 'day', days.from, days.to),
+          ...(whole.from < days.from ? [rows('tool_latency', 'bucket', whole.from, days.from)] : []),
+          ...(days.to < whole.to ? [rows('tool_latency', 'bucket', days.to, whole.to)] : []),
+        ]
+      : [rows('tool_latency', 'bucket', whole.from, whole.to)];
   const bucketStart = d.bucketStart('s.start_time', BUCKET_MS);
   for (const part of partialParts(env, scope.range, whole)) {
     branches.push(

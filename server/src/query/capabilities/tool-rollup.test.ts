@@ -186,26 +186,27 @@ it('answers the same from the rollup as from every call, on every tool query of 
 });
 
 it('estimates percentiles from the histogram beyond the exact limit, within 1% of the exact values, and says so', async () => {
-  const base = Math.floor(Date.now() / HOUR) * HOUR - 20 * HOUR;
+  // 40 hours: at least one whole UTC day (read from the day table) and buckets around it.
+  const base = Math.floor(Date.now() / HOUR) * HOUR - 41 * HOUR;
   const spans: SpanSpec[] = [];
   let id = 0x90000;
-  for (let r = 0; r < 100; r++) {
+  for (let r = 0; r < 160; r++) {
     const trace = 'cf' + span(r, 30);
     const root = span(id++);
-    const start = base + r * 10 * MIN;
+    const start = base + r * 15 * MIN;
     spans.push(agent(trace, root, start, 'histogram-bot', start + 9 * MIN));
     // Durations spread over three decades (5 ms to 5 s), as real tool latencies are.
     for (let c = 0; c < 20; c++) spans.push(tool(trace, span(id++), root, start + c * 20_000, 5 * 1000 ** (((r * 20 + c) * 7919) % 2000 / 2000), c % 2 ? 'slow_api' : 'fast_cache'));
   }
   await post(spans);
-  const q = parseQuery({ refId: 'A', queryType: 'toolMetrics', filters: { tool: ['slow_api', 'fast_cache'] } }, { range: { from: base - 5 * MIN, to: base + 17 * HOUR + 3 * MIN }, timezone: 'UTC' });
+  const q = parseQuery({ refId: 'A', queryType: 'toolMetrics', filters: { tool: ['slow_api', 'fast_cache'] } }, { range: { from: base - 5 * MIN, to: base + 40 * HOUR + 3 * MIN }, timezone: 'UTC' });
   const env = { store: server.store, dialect: dialectOf('duckdb'), tenant: 'acme', nowMs: Date.now() };
   const exact = (await toolMetrics(q, env))[0];
   const estimated = (await toolMetrics(q, { ...env, exactPercentileCalls: 100 }))[0];
   const er = rows(exact).filter((r) => r.Tool === 'slow_api' || r.Tool === 'fast_cache');
   const es = rows(estimated).filter((r) => r.Tool === 'slow_api' || r.Tool === 'fast_cache');
   expect(er).toHaveLength(2);
-  expect(er.map((r) => r.Calls)).toEqual([1000, 1000]);
+  expect(er.map((r) => r.Calls)).toEqual([1600, 1600]);
   for (const [i, r] of er.entries()) {
     expect(es[i].Calls).toBe(r.Calls);
     for (const p of ['P50', 'P95', 'P99']) expect(Math.abs(Number(es[i][p]) / Number(r[p]) - 1)).toBeLessThanOrEqual(0.01);
@@ -228,9 +229,13 @@ it('deleting a conversation and rebuilding the rollup keep it equal to the calls
   expect(await wipe()).toEqual([]);
 
   // A rebuild (migration 4's task) from the steps gives the rows incremental upkeep gave.
-  const dump = async (s: Store) => (await s.read(`SELECT * FROM tool_rollup ORDER BY ALL`)).map((r) => JSON.stringify(r, (_, v) => (typeof v === 'bigint' ? Number(v) : v)));
+  const dump = async (s: Store) =>
+    (await s.read(`SELECT 'r' AS t, * FROM tool_rollup ORDER BY ALL`))
+      .concat(await s.read(`SELECT 'l' AS t, * FROM tool_latency ORDER BY ALL`), await s.read(`SELECT 'd' AS t, * FROM tool_latency_day ORDER BY ALL`))
+      .map((r) => JSON.stringify(r, (_, v) => (typeof v === 'bigint' ? Number(v) : v)));
   const before = await dump(server.store);
   expect(before.length).toBeGreaterThan(100);
+  expect(before.filter((r) => r.startsWith('{"t":"d"')).length).toBeGreaterThan(100);
   await server.stop();
   stopped = true;
   const path = server.config.dataPath;
@@ -238,6 +243,7 @@ it('deleting a conversation and rebuilding the rollup keep it equal to the calls
   const c = await db.connect();
   await c.run('DELETE FROM tool_rollup');
   await c.run('DELETE FROM tool_latency');
+  await c.run('DELETE FROM tool_latency_day');
   await c.run("INSERT INTO maintenance_tasks VALUES ('tool_rollup', 0, 1)");
   c.closeSync();
   db.closeSync();

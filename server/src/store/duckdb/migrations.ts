@@ -2,7 +2,7 @@
  * Versioned schema migrations for the DuckDB store. Append new versions; never edit an applied one.
  * Spans and events are immutable facts; runs and sessions are derived from them per trace.
  */
-import { TOOL_ROLLUP_DDL } from './tool-rollup';
+import { TOOL_LATENCY_DAY_DDL, TOOL_ROLLUP_DDL } from './tool-rollup';
 export interface Migration {
   version: number;
   description: string;
@@ -231,5 +231,11 @@ export const MIGRATIONS: Migration[] = [
     // Filled by the store (DuckDBStore.rebuildRollups) once re-derivation and reordering are done,
     // then kept by every write of steps (tool-rollup.ts).
     sql: [...TOOL_ROLLUP_DDL, "INSERT INTO maintenance_tasks VALUES ('tool_rollup', 0, 1)"],
+  },
+  {
+    version: 7,
+    description: 'the tool latency histogram per UTC day too (tool_latency_day), for ranges of whole days',
+    // Built with the other tool rollups by the store (the task of migration 4, set again).
+    sql: [...TOOL_LATENCY_DAY_DDL, "INSERT OR REPLACE INTO maintenance_tasks VALUES ('tool_rollup', 0, 1)"],
   },
 ];

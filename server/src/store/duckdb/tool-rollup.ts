@@ -8,6 +8,9 @@
  *   the newest status message. A running run's rows also carry its start (running_since), as its
  *   status reads "timed out" once the deadline has passed (tool_rollup_v, like steps_v).
  * - tool_latency: per tenant, bucket, tool and latency bin (derive/latency-bins.ts): calls.
+ * - tool_latency_day: the same per UTC day (migration 7), summed from tool_latency: a 30-day tool
+ *   metrics query reads 30 days of bins (140,000 rows at 10 million spans) instead of 2,880
+ *   buckets' (2.1 million rows: 36 ms against a few).
  *
  * Exact under late spans: the rows of a bucket are a function of the steps in it, and every write
  * that changes steps (a trace derived again, deletion, retention) computes the rows of the buckets
@@ -52,6 +55,22 @@ export const TOOL_ROLLUP_DDL = [
 ];
 
 const bucketOfStart = `make_timestamp((epoch_us(start_time) // ${BUCKET_US}) * ${BUCKET_US})`;
+const DAY_US = 86_400_000_000;
+
+/** Migration 7's table: tool_latency per UTC day. */
+export const TOOL_LATENCY_DAY_DDL = [
+  `CREATE TABLE tool_latency_day (
+    tenant VARCHAR NOT NULL,
+    day TIMESTAMP NOT NULL,
+    tool_name VARCHAR NOT NULL,
+    bin SMALLINT NOT NULL,
+    calls INTEGER NOT NULL
+  )`,
+];
+
+/** Day rows of tool_latency's rows matching `where`. */
+const dayRows = (where: string) => `SELECT tenant, make_timestamp((epoch_us(bucket) // ${DAY_US}) * ${DAY_US}) AS day, tool_name, bin, sum(calls)::INTEGER
+  FROM tool_latency WHERE ${where} GROUP BY 1, 2, 3, 4 ORDER BY day`;
 
 /** The rows of each table for the tool steps matching `where` (on steps, with parameters). */
 function rollupSql(where: string): { table: string; sql: string }[] {
@@ -141,14 +160,21 @@ export async function refreshToolRollups(w: DuckDBConnection, touched: TouchedBu
         await w.run(`INSERT INTO ${table} ${sql}`, params);
       }
     }
+    // The touched days' sums again, from their buckets (up to 96 x tools x bins rows a day).
+    for (const dayUs of new Set(buckets.map((b) => Math.floor(b / DAY_US) * DAY_US))) {
+      const params = [tenant, dayUs, dayUs + DAY_US];
+      await w.run(`DELETE FROM tool_latency_day WHERE tenant = $1 AND day >= make_timestamp($2::BIGINT) AND day < make_timestamp($3::BIGINT)`, params);
+      await w.run(`INSERT INTO tool_latency_day ${dayRows('tenant = $1 AND bucket >= make_timestamp($2::BIGINT) AND bucket < make_timestamp($3::BIGINT)')}`, params);
+    }
   }
 }
 
-/** Computes both tables from every step, day by day in time order (migration 4's task); returns the days. */
+/** Computes the three tables from every step, day by day in time order (migration 4's and 7's task); returns the days. */
 export async function rebuildToolRollups(w: DuckDBConnection): Promise<number> {
   const day = 86_400_000_000;
   const [span] = (await w.runAndReadAll(`SELECT epoch_us(min(start_time)) AS lo, epoch_us(max(start_time)) AS hi FROM steps WHERE role = 'tool'`)).getRowObjectsJS();
   for (const { table } of rollupSql('true')) await w.run(`DELETE FROM ${table}`);
+  await w.run('DELETE FROM tool_latency_day');
   if (span.lo === null || span.lo === undefined) return 0;
   let days = 0;
   for (let t = Math.floor(Number(span.lo) / day) * day; t <= Number(span.hi); t += day) {
@@ -157,5 +183,7 @@ export async function rebuildToolRollups(w: DuckDBConnection): Promise<number> {
     }
     days++;
   }
+  // Every tenant's days, from the buckets just written.
+  await w.run(`INSERT INTO tool_latency_day ${dayRows('true')}`);
   return days;
 }
