@@ -125,6 +125,14 @@ export interface RunRow {
    */
   traceStartUs: number;
   traceEndUs: number;
+  /**
+   * The distinct non-empty tool names, models and providers of every record of the run's trace
+   * (sorted): a run matches a tool, model or provider filter when its trace has a span of it, and
+   * these lists answer that without reading the spans (filters-sql.ts runConditions).
+   */
+  traceTools: string[];
+  traceModels: string[];
+  traceProviders: string[];
 }
 
 export interface SessionRow {

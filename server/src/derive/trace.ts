@@ -162,6 +162,9 @@ function buildRun(traceId: string, root: SpanRecord | null, members: SpanRecord[
     runsInTrace: 1,
     traceStartUs: start,
     traceEndUs: start,
+    traceTools: [],
+    traceModels: [],
+    traceProviders: [],
   };
 }
 
@@ -194,6 +197,13 @@ function buildSession(traceId: string, root: SpanRecord | null, members: SpanRec
     endReason: root?.endReason ?? '',
     cost: root && root.cost !== null ? root.cost : llmCosts.length ? llmCosts.reduce((t, s) => t + (s.cost ?? 0), 0) : null,
   };
+}
+
+/** The distinct non-empty values of one field over records, sorted (the same list on every engine). */
+function distinctOf(records: SpanRecord[], key: 'toolName' | 'model' | 'provider'): string[] {
+  const out = new Set<string>();
+  for (const r of records) if (r[key] !== '') out.add(r[key]);
+  return [...out].sort();
 }
 
 export function deriveTrace(traceId: string, input: Iterable<SpanRecord>): DerivedTrace {
@@ -233,7 +243,11 @@ export function deriveTrace(traceId: string, input: Iterable<SpanRecord>): Deriv
     if (r.startUs < traceStartUs) traceStartUs = r.startUs;
     if (r.startUs > traceEndUs) traceEndUs = r.startUs;
   }
-  for (const run of runs) Object.assign(run, { runsInTrace: runs.length, traceStartUs, traceEndUs });
+  // Every record counts, of any role and whether or not it belongs to a run, as the spans table holds them.
+  const traceTools = distinctOf(records, 'toolName');
+  const traceModels = distinctOf(records, 'model');
+  const traceProviders = distinctOf(records, 'provider');
+  for (const run of runs) Object.assign(run, { runsInTrace: runs.length, traceStartUs, traceEndUs, traceTools, traceModels, traceProviders });
   const sessions = [...sessionGroups.values()].map((g) => buildSession(traceId, g.root, g.members));
   const steps = deriveSteps(records, runs, stepRun);
   return { runs, sessions, stepRun, steps, usage: deriveUsage(records, runs, steps) };

@@ -34,6 +34,14 @@ export interface Dialect {
   epochUs(ts: string): string;
   /** Whether expr is an element of a list (a bound list such as Params.list() writes: [$1, $2]). */
   inList(list: string, expr: string): string;
+  /** Whether a list column (VARCHAR[] / Array(String)) has any element of a bound list. */
+  hasAny(listColumn: string, list: string): string;
+  /**
+   * A common table expression computed once, before the rest of the statement: DuckDB does not push
+   * the outer statement's filters into it, so its own filters stay the only ones of its scans (an
+   * equality that is a scan's only filter is answered from an index).
+   */
+  materialized(name: string, body: string): string;
   /** A string literal, quoted safely. */
   quote(value: string): string;
 }
@@ -59,6 +67,8 @@ export const duckdb: Dialect = {
   epochMs: (ts) => `epoch_ms(${ts})`,
   epochUs: (ts) => `epoch_us(${ts})`,
   inList: (list, expr) => `list_contains(${list}, ${expr})`,
+  hasAny: (listColumn, list) => `list_has_any(${listColumn}, ${list})`,
+  materialized: (name, body) => `${name} AS MATERIALIZED (${body})`,
   quote,
 };
 
@@ -89,6 +99,9 @@ export const clickhouse: Dialect = {
   epochMs: (ts) => `toUnixTimestamp64Milli(${ts})`,
   epochUs: (ts) => `toUnixTimestamp64Micro(${ts})`,
   inList: (list, expr) => `has(${list}, ${expr})`,
+  hasAny: (listColumn, list) => `hasAny(${listColumn}, ${list})`,
+  // The hint is DuckDB's: ClickHouse reads a plain common table expression.
+  materialized: (name, body) => `${name} AS (${body})`,
   quote: chQuote,
 };
 

@@ -77,6 +77,34 @@ it('applies each migration once, also when opened again (another replica startin
   }
 });
 
+it("migration 3 fills the trace's tool, model and provider lists of runs stored before it", async () => {
+  const a = newStore();
+  await a.open();
+  const database = `chs_${n}`;
+  await a.commit(batch(records));
+  await a.close();
+  // The store as version 2 left it: runs without the lists.
+  const client = createClient({ url: ch.url, database });
+  try {
+    await client.command({ query: 'ALTER TABLE runs_store DROP COLUMN trace_tools, DROP COLUMN trace_models, DROP COLUMN trace_providers' });
+    await client.command({ query: 'ALTER TABLE schema_migrations DELETE WHERE version = 3 SETTINGS mutations_sync = 2' });
+  } finally {
+    await client.close();
+  }
+  const b = newStore({ database });
+  await b.open();
+  try {
+    expect(await b.schemaVersion()).toBe(3);
+    // The trace's one LLM span names gpt-4o and no provider; no span names a tool.
+    const runs = await b.listRuns('acme', {}, 15);
+    expect(runs.map((r) => [r.runId, r.traceTools, r.traceModels, r.traceProviders])).toEqual([['t1-r', [], ['gpt-4o'], []]]);
+    const byModel = await b.read('SELECT run_id FROM runs_v WHERE tenant = $1 AND hasAny(trace_models, [$2])', ['acme', 'gpt-4o']);
+    expect(byModel.map((r) => r.run_id)).toEqual(['t1-r']);
+  } finally {
+    await b.close();
+  }
+});
+
 it('retention sets a TTL on every table with data and removes it when retention is off', async () => {
   const store = newStore({ retentionDays: 7 });
   await store.open();

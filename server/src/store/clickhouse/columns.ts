@@ -6,7 +6,7 @@
  */
 
 /** How a domain value is written and read: times are epoch microseconds in the domain. */
-export type Kind = 'string' | 'int' | 'float' | 'bool' | 'time';
+export type Kind = 'string' | 'int' | 'float' | 'bool' | 'time' | 'list';
 
 export interface Column {
   name: string;
@@ -21,6 +21,8 @@ const c = (name: string, type: string, field: string): Column => {
   const base = type.replace(/^Nullable\((.*)\)$/, '$1').replace(/^LowCardinality\((.*)\)$/, '$1');
   const kind: Kind = base.startsWith('DateTime64')
     ? 'time'
+    : base.startsWith('Array')
+      ? 'list'
     : base === 'Bool'
       ? 'bool'
       : base.startsWith('Float')
@@ -135,6 +137,9 @@ export const RUN_COLUMNS: Column[] = [
   c('runs_in_trace', 'Int32', 'runsInTrace'),
   c('trace_start', TS, 'traceStartUs'),
   c('trace_end', TS, 'traceEndUs'),
+  c('trace_tools', 'Array(String)', 'traceTools'),
+  c('trace_models', 'Array(String)', 'traceModels'),
+  c('trace_providers', 'Array(String)', 'traceProviders'),
 ];
 
 /** One row per OTLP span with the run derivation attributes it to (domain StepFact). */
@@ -248,12 +253,18 @@ export function chTime(us: number): string {
   return `${new Date(seconds * 1000).toISOString().slice(0, 19).replace('T', ' ')}.${String(micros).padStart(6, '0')}`;
 }
 
+/** The value of a column that holds none. */
+function empty(col: Column): unknown {
+  if (col.type.startsWith('Nullable')) return null;
+  return col.kind === 'string' ? '' : col.kind === 'bool' ? false : col.kind === 'list' ? [] : 0;
+}
+
 /** A domain object as one JSONEachRow row. */
 export function toRow(cols: Column[], obj: Record<string, unknown>): Record<string, unknown> {
   const row: Record<string, unknown> = {};
   for (const col of cols) {
     const v = obj[col.field];
-    if (v === null || v === undefined) row[col.name] = col.type.startsWith('Nullable') ? null : col.kind === 'string' ? '' : col.kind === 'bool' ? false : 0;
+    if (v === null || v === undefined) row[col.name] = empty(col);
     else if (col.kind === 'time') row[col.name] = chTime(v as number);
     else if (col.kind === 'int') row[col.name] = Math.round(v as number);
     else row[col.name] = v;
@@ -281,8 +292,9 @@ export function fromRow<T>(cols: Column[], row: Record<string, unknown>, default
     const name = col.kind === 'time' ? `${col.name}_us` : col.name;
     if (!(name in row)) continue;
     const v = row[name];
-    if (v === null || v === undefined) out[col.field] = col.type.startsWith('Nullable') ? null : col.kind === 'string' ? '' : col.kind === 'bool' ? false : 0;
+    if (v === null || v === undefined) out[col.field] = empty(col);
     else if (col.kind === 'string') out[col.field] = String(v);
+    else if (col.kind === 'list') out[col.field] = Array.isArray(v) ? v.map(String) : [];
     else if (col.kind === 'bool') out[col.field] = v === true || v === 1 || v === 'true';
     else out[col.field] = Number(v);
   }

@@ -18,6 +18,7 @@
  * with a Distributed table `<name>_store` over it, sharded by trace so that every version of a row
  * lives on one shard and FINAL stays exact per shard.
  */
+import { randomBytes } from 'node:crypto';
 import { Column, EVENT_COLUMNS, KEY_COLUMNS, RUN_COLUMNS, SESSION_COLUMNS, SPAN_COLUMNS, STEP_COLUMNS, USAGE_COLUMNS } from './columns';
 
 export interface SchemaContext {
@@ -234,7 +235,47 @@ export const MIGRATIONS: Migration[] = [
     description: 'derivations: the facts version of each trace\'s latest derivation, so replicas deriving one trace at once keep the one that saw every span',
     sql: (ctx) => createTable(ctx, DERIVATIONS),
   },
+  {
+    version: 3,
+    description: "runs carry their trace's distinct tool names, models and providers (trace_tools, trace_models, trace_providers), filled for stored runs",
+    sql: (ctx) => [...addTraceLists(ctx), ...finalViews(ctx).filter((v) => v.includes('.runs ')), ...fillTraceLists(ctx)],
+  },
 ];
+
+const TRACE_LISTS = ['trace_tools', 'trace_models', 'trace_providers'];
+
+/** The run columns of version 3 on the tables behind runs (a fresh schema has them from RUN_COLUMNS). */
+function addTraceLists(ctx: SchemaContext): string[] {
+  const db = ident(ctx.database);
+  const add = TRACE_LISTS.map((c) => `ADD COLUMN IF NOT EXISTS ${c} Array(String)`).join(', ');
+  const tables = ctx.cluster ? ['runs_local', 'runs_store'] : ['runs_store'];
+  return tables.map((t) => `ALTER TABLE ${db}.${t}${onCluster(ctx)} ${add}`);
+}
+
+/**
+ * Stored runs get their trace's lists from the spans, as derivation computes them (every record,
+ * non-empty values): the lists per trace in a Join table, then one mutation of the runs reading
+ * them with joinGet, waited for. One server only: a Join table is filled by an INSERT, which has no
+ * ON CLUSTER; in cluster mode runs stored before this version get their lists when their trace is
+ * derived again (a late span), and until then a tool, model or provider filter does not find them.
+ */
+function fillTraceLists(ctx: SchemaContext): string[] {
+  if (ctx.cluster) return [];
+  const db = ident(ctx.database);
+  // Each replica that starts at the same time fills with its own table (the same lists, twice).
+  const table = `${db}.trace_lists_fill_${randomBytes(6).toString('hex')}`;
+  const values = (col: string) => `arraySort(groupUniqArrayIf(${col}, ${col} != ''))`;
+  const get = (attr: string) => `joinGet('${table}', '${attr}', tenant, trace_id)`;
+  return [
+    `CREATE TABLE ${table} (tenant LowCardinality(String), trace_id String, tools Array(String), models Array(String), providers Array(String))
+      ENGINE = Join(ANY, LEFT, tenant, trace_id)`,
+    `INSERT INTO ${table} SELECT tenant, trace_id, ${values('tool_name')}, ${values('model')}, ${values('provider')}
+      FROM ${db}.spans_store GROUP BY tenant, trace_id`,
+    `ALTER TABLE ${db}.runs_store UPDATE trace_tools = ${get('tools')}, trace_models = ${get('models')}, trace_providers = ${get('providers')}
+      WHERE 1 SETTINGS mutations_sync = 2`,
+    `DROP TABLE ${table}`,
+  ];
+}
 
 /** The table recording applied migrations (created before any migration runs). */
 export function migrationsTable(ctx: SchemaContext): string {

@@ -7,7 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBTimestampValue, listValue } from '@duckdb/node-api';
+import { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBTimestampValue, LIST, listValue, VARCHAR } from '@duckdb/node-api';
 import { Scope } from '../../config';
 import { EventRecord, RunRow, SessionRow, SpanRecord, StepFact, UsageRow } from '../../domain';
 import { rederiveStored } from '../../derive/rederive';
@@ -108,6 +108,8 @@ function appendEvent(a: DuckDBAppender, e: EventRecord): void {
   a.endRow();
 }
 
+const VARCHAR_LIST = LIST(VARCHAR);
+
 function appendRun(a: DuckDBAppender, r: RunRow): void {
   v(a, 'varchar', r.tenant);
   v(a, 'varchar', r.runId);
@@ -138,6 +140,9 @@ function appendRun(a: DuckDBAppender, r: RunRow): void {
   v(a, 'int', r.runsInTrace);
   v(a, 'ts', r.traceStartUs);
   v(a, 'ts', r.traceEndUs);
+  a.appendList(r.traceTools, VARCHAR_LIST);
+  a.appendList(r.traceModels, VARCHAR_LIST);
+  a.appendList(r.traceProviders, VARCHAR_LIST);
   a.endRow();
 }
 
@@ -327,6 +332,8 @@ function factFromRow(r: Row): SpanRecord {
   };
 }
 
+const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+
 function runFromRow(r: Row): RunRow {
   return {
     tenant: s(r.tenant),
@@ -358,6 +365,9 @@ function runFromRow(r: Row): RunRow {
     runsInTrace: n(r.runs_in_trace ?? 1),
     traceStartUs: n(r.trace_start_us ?? r.start_us),
     traceEndUs: n(r.trace_end_us ?? r.start_us),
+    traceTools: list(r.trace_tools),
+    traceModels: list(r.trace_models),
+    traceProviders: list(r.trace_providers),
   };
 }
 

@@ -233,6 +233,36 @@ export const MIGRATIONS: Migration[] = [
     sql: [...TOOL_ROLLUP_DDL, "INSERT INTO maintenance_tasks VALUES ('tool_rollup', 0, 1)"],
   },
   {
+    version: 5,
+    description: "runs carry their trace's distinct tool names, models and providers (filters on those dimensions read no spans); runs indexed by run, trace, conversation and user id (search)",
+    sql: [
+      // Filled from the spans table in this migration (no re-derivation): every record of the trace,
+      // as derivation lists them (derive/trace.ts). The rows are rewritten in time order, as the
+      // reorder task left them (an UPDATE would move the rows it changes to the end of the table).
+      'ALTER TABLE runs ADD COLUMN trace_tools VARCHAR[]',
+      'ALTER TABLE runs ADD COLUMN trace_models VARCHAR[]',
+      'ALTER TABLE runs ADD COLUMN trace_providers VARCHAR[]',
+      `CREATE TEMP TABLE runs_scratch AS
+        SELECT r.* REPLACE (coalesce(d.tools, []) AS trace_tools, coalesce(d.models, []) AS trace_models, coalesce(d.providers, []) AS trace_providers)
+        FROM runs r LEFT JOIN (
+          SELECT tenant, trace_id,
+            list_sort(list(DISTINCT tool_name) FILTER (WHERE tool_name <> '')) AS tools,
+            list_sort(list(DISTINCT model) FILTER (WHERE model <> '')) AS models,
+            list_sort(list(DISTINCT provider) FILTER (WHERE provider <> '')) AS providers
+          FROM spans GROUP BY tenant, trace_id
+        ) d ON d.tenant = r.tenant AND d.trace_id = r.trace_id`,
+      'DELETE FROM runs',
+      'INSERT INTO runs SELECT * FROM runs_scratch ORDER BY start_time, tenant',
+      'DROP TABLE runs_scratch',
+      // Search (runs.ts) looks a value up in each of these columns: DuckDB answers an equality that is
+      // a scan's only filter from the index instead of reading the column.
+      'CREATE INDEX runs_run_id ON runs (run_id)',
+      'CREATE INDEX runs_trace_id ON runs (trace_id)',
+      'CREATE INDEX runs_conversation_id ON runs (conversation_id)',
+      'CREATE INDEX runs_user_id ON runs (user_id)',
+    ],
+  },
+  {
     version: 7,
     description: 'the tool latency histogram per UTC day too (tool_latency_day), for ranges of whole days',
     // Built with the other tool rollups by the store (the task of migration 4, set again).
