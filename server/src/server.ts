@@ -32,7 +32,7 @@ export interface RunningServer {
 export async function startServer(config: Config): Promise<RunningServer> {
   // Read before anything starts: a broken price file stops the server with its reason.
   const pricing = loadPricing({ pricesFile: config.pricesFile, creditsPerUsd: config.creditsPerUsd });
-  const store = createStore(config);
+  const store = createStore(config, pricing);
   await store.open();
   const metrics = new Metrics();
   const writer = new IngestWriter(store, metrics, { maxQueuedSpans: config.maxQueuedSpans, maxBatchSpans: config.maxBatchSpans });

@@ -3,12 +3,14 @@ import { Config } from '../config';
 import { ClickHouseStore } from './clickhouse/clickhouse-store';
 import { DuckDBStore } from './duckdb/duckdb-store';
 import { Store } from './store';
+import { Pricing } from '../pricing';
 
-export function createStore(config: Config): Store {
+/** pricing: the server's prices, with which the DuckDB store keeps conversation costs (conversation-costs.ts). */
+export function createStore(config: Config, pricing?: Pricing): Store {
   if (config.storage === 'clickhouse') {
     return new ClickHouseStore({ ...config.clickhouse, runTimeoutMinutes: config.runTimeoutMinutes, retentionDays: config.retentionDays });
   }
-  return new DuckDBStore(config.dataPath, config.runTimeoutMinutes);
+  return new DuckDBStore(config.dataPath, config.runTimeoutMinutes, undefined, undefined, pricing);
 }
 
 /** Where the data lives, for the start-up log line (never the password). */

@@ -67,6 +67,8 @@ export interface PricedUsage {
   ctes: string;
   unpriced: UnpricedModel[];
   pricing: Pricing;
+  /** The prices joined (pricedUsageCtes builds the CTEs of another scope with them). */
+  resolved: ResolvedPrice[];
 }
 
 export function pricingOf(env: QueryEnv): Pricing {
@@ -197,8 +199,26 @@ export async function pricedUsage(env: QueryEnv, p: Params, scope: UsageScope): 
     );
     for (const row of rows) if (Number(row.unreported) > 0) unpriced.set(String(row.model ?? ''), Number(row.unreported));
   }
+  return {
+    ctes: ctesOf(env, p, scope, resolved),
+    unpriced: [...unpriced].map(([model, calls]) => ({ model, calls })).sort((a, b) => b.calls - a.calls || a.model.localeCompare(b.model)),
+    pricing,
+    resolved,
+  };
+}
+
+/**
+ * The CTEs of pricedUsage for another scope, with the prices an earlier pricedUsage resolved: a
+ * consumer that reads part of its calls a second way (costPerConversation) prices them alike
+ * without asking for the stored models again.
+ */
+export function pricedUsageCtes(env: QueryEnv, p: Params, scope: UsageScope, like: PricedUsage): string {
+  return ctesOf(env, p, scope, like.resolved);
+}
+
+function ctesOf(env: QueryEnv, p: Params, scope: UsageScope, resolved: ResolvedPrice[]): string {
   const cost = usageCostSql('u', 'mp');
-  const ctes = `usage_rows AS (${usageRowsSql(env, p, scope)}),
+  return `usage_rows AS (${usageRowsSql(env, p, scope)}),
     model_prices AS (${modelPricesSql(resolved, env.dialect)}),
     llm_usage AS (
       SELECT u.t, u.run_id, u.agent, u.agent_version, u.status, u.channel, u.environment, u.service, u.conversation_id, u.user_id,
@@ -206,11 +226,6 @@ export async function pricedUsage(env: QueryEnv, p: Params, scope: UsageScope): 
         u.cache_write_tokens, u.reasoning_tokens, u.total_tokens, u.reported_calls, ${cost.cost} AS cost_usd, ${cost.costedCalls} AS costed_calls
       FROM usage_rows u LEFT JOIN model_prices mp ON mp.model = u.model AND mp.response_model = u.response_model
     )`;
-  return {
-    ctes,
-    unpriced: [...unpriced].map(([model, calls]) => ({ model, calls })).sort((a, b) => b.calls - a.calls || a.model.localeCompare(b.model)),
-    pricing,
-  };
 }
 
 /**

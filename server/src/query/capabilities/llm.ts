@@ -8,7 +8,7 @@
  */
 import { Capability } from '../context';
 import { field, frame, FrameJson } from '../frame';
-import { Params, runConditions } from '../filters-sql';
+import { Params } from '../filters-sql';
 import { periodStarts } from './calendar';
 import { pricedUsage, pricesMeta, usageBy, usageByTime, withUnpricedNotice } from './llm-usage';
 
@@ -122,67 +122,5 @@ export const modelShare: Capability = async (q, env) => {
   return [withUnpricedNotice(f, usage)];
 };
 
-/**
- * Cost per conversation, by agent, highest average first, so the least cost-efficient agents lead.
- * Conversations are those of the agent's finished runs (completed, failed, timed out) that start in
- * the range; running runs are left out as their cost is not final. A run without a conversation id
- * is a conversation of its own (a one-shot interaction), so agents that never set one are compared
- * per run rather than dropped. A conversation with runs of several agents counts for each, with
- * each agent's share of its cost. A run's cost is the sum over its LLM calls (zero without any).
- */
-export const costPerConversation: Capability = async (q, env) => {
-  const p = new Params(env.dialect);
-  const d = env.dialect;
-  const runsIn = (pp: Params): string => {
-    const tenant = pp.add(env.tenant);
-    return [
-      `r.tenant = ${tenant}`,
-      `r.status IN ('completed', 'failed', 'timed_out')`,
-      `r.start_time >= ${d.timestamp(q.range.from)}`,
-      `r.start_time <= ${d.timestamp(q.range.to)}`,
-      ...runConditions(q.filters, pp, tenant),
-    ].join(' AND ');
-  };
-  // The runs' calls: by the usage rows' own run start, status and run dimensions (storage blocks
-  // outside the range are skipped), unless a step dimension filters, which selects runs by their
-  // trace's spans (runConditions), not calls by their own model.
-  const byStep = (['tool', 'model', 'provider'] as const).some((dim) => q.filters[dim]?.length);
-  const usage = await pricedUsage(
-    env,
-    p,
-    byStep
-      ? { filters: q.filters, runFilter: (pp, col) => `${col} IN (SELECT r.run_id FROM runs_v r WHERE ${runsIn(pp)})` }
-      : { filters: q.filters, runStart: q.range, finishedRuns: true },
-  );
-  const rows = await env.store.read(
-    `WITH ${usage.ctes},
-     run_cost AS (SELECT run_id, sum(cost_usd) AS cost FROM llm_usage GROUP BY run_id),
-     conversations AS (
-       SELECT r.agent, CASE WHEN r.conversation_id = '' THEN 'run:' || r.run_id ELSE r.conversation_id END AS conversation,
-         count(*) AS runs, sum(coalesce(rc.cost, 0)) AS cost
-       FROM runs_v r LEFT JOIN run_cost rc ON rc.run_id = r.run_id
-       WHERE ${runsIn(p)}
-       GROUP BY r.agent, conversation)
-     SELECT agent, count(*) AS conversations, sum(runs) AS runs, sum(cost) AS total, avg(cost) AS avg_cost,
-       min(cost) AS min_cost, max(cost) AS max_cost
-     FROM conversations GROUP BY agent
-     ORDER BY avg_cost DESC, agent`,
-    p.values,
-  );
-  const col = (k: string) => rows.map((r) => r[k]);
-  const usd = { unit: 'currencyUSD', decimals: 4 };
-  const f: FrameJson = frame(
-    'cost per conversation',
-    [
-      field('Agent', 'string', col('agent')),
-      field('Conversations', 'int', col('conversations'), { unit: 'short', description: 'Distinct conversation ids of finished runs; a run without one counts as its own' }),
-      field('Runs', 'int', col('runs'), { unit: 'short' }),
-      field('Total cost', 'number', col('total'), usd),
-      field('Avg cost per conversation', 'number', col('avg_cost'), usd),
-      field('Min conversation cost', 'number', col('min_cost'), usd),
-      field('Max conversation cost', 'number', col('max_cost'), usd),
-    ],
-    { preferredVisualisationType: 'table', custom: pricesMeta(usage.pricing) },
-  );
-  return [withUnpricedNotice(f, usage)];
-};
+/** Cost per conversation by agent: its own file (stored per conversation where the store keeps it). */
+export { costPerConversation } from './cost-per-conversation';

@@ -15,6 +15,8 @@ import { bucketOf } from '../../derive/steps-usage';
 import { DELETED_STEPS_RETURNING, rebuildToolRollups, refreshToolRollups, TouchedBuckets } from './tool-rollup';
 import { ApiKeyRow, CommitBatch, Counts, DerivedReplacement, Row, RunFilter, StepRow, Store, TraceWindow } from '../store';
 import { MIGRATIONS } from './migrations';
+import { ConversationCosts, DELETED_RUNS_RETURNING, TouchedConversations } from './conversation-costs';
+import { Pricing } from '../../pricing';
 
 function ts(us: number): DuckDBTimestampValue {
   return new DuckDBTimestampValue(BigInt(Math.round(us)));
@@ -449,7 +451,19 @@ export class DuckDBStore implements Store {
     private readonly readerCount = 3,
     /** Progress of a re-derivation after a schema migration. */
     private readonly log: (message: string) => void = (m) => console.log(m),
-  ) {}
+    /** The prices stored conversation costs are computed with (conversation-costs.ts). */
+    pricing?: Pricing,
+  ) {
+    this.conversations = new ConversationCosts(pricing);
+  }
+
+  /** Cost per conversation kept per conversation (conversation-costs.ts). */
+  private readonly conversations: ConversationCosts;
+
+  /** The fingerprint of the prices conversation_costs holds costs for, or null while it is incomplete. */
+  get conversationCostPrices(): string | null {
+    return this.conversations.pricesInUse();
+  }
 
   /** Counts finished writes: every write goes through exclusive() (see writeGeneration). */
   private writes = 0;
@@ -496,6 +510,9 @@ export class DuckDBStore implements Store {
     await rederiveStored(this, this.log);
     await this.reorderDerived();
     await this.buildRollups();
+    const started = Date.now();
+    const conversations = await this.transaction((w) => this.conversations.prepare(w));
+    if (conversations) this.log(`conversation costs computed: ${conversations} conversations, ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
 
   /**
@@ -642,6 +659,7 @@ export class DuckDBStore implements Store {
       }
       if (batch.derived.length) {
         const touched = new TouchedBuckets();
+        const conversations = new TouchedConversations();
         // Only traces already stored can have derived rows to replace. Skipping the others
         // matters: each DELETE reads the trace ids of the table (within the traces' time window).
         const byTenant = new Map<string, DerivedReplacement[]>();
@@ -660,6 +678,7 @@ export class DuckDBStore implements Store {
             const sql = `DELETE FROM ${table} WHERE tenant = $1${within} AND trace_id IN (SELECT unnest($2::VARCHAR[]))`;
             // The buckets of the replaced tool steps are computed again below, with the new ones.
             if (table === 'steps') touched.addDeleted(await this.rows(w, `${sql} ${DELETED_STEPS_RETURNING}`, params));
+            else if (table === 'runs') conversations.addDeleted(await this.rows(w, `${sql} ${DELETED_RUNS_RETURNING}`, params));
             else await w.run(sql, params);
           }
         }
@@ -674,6 +693,12 @@ export class DuckDBStore implements Store {
         await append('usage', (d) => d.usage, appendUsage);
         for (const d of batch.derived) for (const st of d.steps) if (st.role === 'tool') touched.add(st.tenant, st.startUs);
         if (!this.rollupPending) await refreshToolRollups(w, touched);
+        // The conversations of the replaced and the new runs are computed again.
+        for (const d of batch.derived) {
+          for (const r of d.runs) conversations.add(r.tenant, r.conversationId, r.runId);
+          this.conversations.noteUsage(d.usage);
+        }
+        await this.conversations.refresh(w, conversations);
       }
     });
   }
@@ -875,8 +900,11 @@ export class DuckDBStore implements Store {
         const list = listValue(traces);
         const res = await w.run('DELETE FROM spans WHERE tenant = $1 AND list_contains($2, trace_id)', [tenant, list]);
         spans = Number(res.rowsChanged);
-        for (const t of ['events', 'runs', 'sessions', 'usage']) await w.run(`DELETE FROM ${t} WHERE tenant = $1 AND list_contains($2, trace_id)`, [tenant, list]);
+        const conversations = new TouchedConversations();
+        conversations.addDeleted(await this.rows(w, `DELETE FROM runs WHERE tenant = $1 AND list_contains($2, trace_id) ${DELETED_RUNS_RETURNING}`, [tenant, list]));
+        for (const t of ['events', 'sessions', 'usage']) await w.run(`DELETE FROM ${t} WHERE tenant = $1 AND list_contains($2, trace_id)`, [tenant, list]);
         await this.deleteSteps(w, 'tenant = $1 AND list_contains($2, trace_id)', [tenant, list]);
+        await this.conversations.refresh(w, conversations);
       }
       return { traces, spans };
     });
@@ -894,11 +922,14 @@ export class DuckDBStore implements Store {
     return this.transaction(async (w) => {
       const res = await w.run('DELETE FROM spans WHERE start_time < make_timestamp($1::BIGINT)', [cutoff]);
       await w.run('DELETE FROM events WHERE time < make_timestamp($1::BIGINT)', [cutoff]);
-      await w.run('DELETE FROM runs WHERE start_time < make_timestamp($1::BIGINT)', [cutoff]);
+      const conversations = new TouchedConversations();
+      conversations.addDeleted(await this.rows(w, `DELETE FROM runs WHERE start_time < make_timestamp($1::BIGINT) ${DELETED_RUNS_RETURNING}`, [cutoff]));
       await w.run('DELETE FROM sessions WHERE start_time < make_timestamp($1::BIGINT)', [cutoff]);
       // A step or call whose run is gone no longer counts (it was read through its run before).
       await this.deleteSteps(w, 'start_time < make_timestamp($1::BIGINT) OR run_start < make_timestamp($1::BIGINT)', [cutoff]);
       await w.run('DELETE FROM usage WHERE run_start < make_timestamp($1::BIGINT)', [cutoff]);
+      // Conversations that began before the cutoff keep their later runs.
+      await this.conversations.refresh(w, conversations);
       return Number(res.rowsChanged);
     });
   }

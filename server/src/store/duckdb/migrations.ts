@@ -3,6 +3,7 @@
  * Spans and events are immutable facts; runs and sessions are derived from them per trace.
  */
 import { TOOL_LATENCY_DAY_DDL, TOOL_ROLLUP_DDL } from './tool-rollup';
+import { CONVERSATION_COSTS_DDL } from './conversation-costs';
 export interface Migration {
   version: number;
   description: string;
@@ -261,6 +262,13 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX runs_conversation_id ON runs (conversation_id)',
       'CREATE INDEX runs_user_id ON runs (user_id)',
     ],
+  },
+  {
+    version: 6,
+    description: 'cost per conversation kept per conversation (conversation_costs) with the prices it was computed with',
+    // Filled by the store at open (ConversationCosts.prepare: the table is new, so its prices are
+    // missing) once re-derivation is done, then kept by every write of runs (conversation-costs.ts).
+    sql: CONVERSATION_COSTS_DDL,
   },
   {
     version: 7,

@@ -1,0 +1,173 @@
+/**
+ * Cost per conversation kept per conversation (DuckDB): what costPerConversation reads over long
+ * ranges instead of grouping every usage row by run and every run by conversation (647,000 runs in
+ * 305,000 conversations over 30 days at 10 million spans: ~500 ms of hashing per query).
+ *
+ * conversation_costs: per tenant, agent and conversation key (the conversation id, or 'run:' and
+ * the run id for a run without one; conversationKeySql): the first and last start of all its runs,
+ * which tell whether a time range holds the whole conversation; open_since, the start of its first
+ * run stored with a status other than finished (running: runs_v reads it as timed out once the
+ * deadline has passed, so such runs are left to the query), NULL when none; and the finished runs
+ * (completed, failed, timed_out as stored) that start before open_since (all of them without one)
+ * with their cost. The cost is that of the query: per run the sum of its usage rows' costs
+ * (reported, else tokens x prices; usageCostSql), per conversation the sum of its runs' costs, a
+ * run without any counting 0.
+ *
+ * Prices: the cost is computed with the server's price table, whose fingerprint
+ * (pricing/fingerprint.ts) is stored beside it; a store opened with other prices computes the
+ * table again, and a query asked with other prices than the store's does not use it.
+ *
+ * Exact under late spans: the rows of a conversation are a function of its runs and usage rows,
+ * and every write that changes runs (a trace derived again, deletion, retention) computes the rows
+ * of the conversations it touched again from them, in the same transaction. Nothing is patched by
+ * deltas. A conversation's runs may lie in many traces and weeks apart, so computing one again
+ * reads the conversation ids of all runs and usage rows: at 10 million spans 92-155 ms per
+ * commit whatever its size (20 or 500 traces), measured at load ~1.7.
+ */
+import { DuckDBConnection, DuckDBValue, listValue } from '@duckdb/node-api';
+import { UsageRow } from '../../domain';
+import { defaultPricing, lookupPrice, Pricing } from '../../pricing';
+import { pricesFingerprint } from '../../pricing/fingerprint';
+import { modelPricesSql, ResolvedPrice, usageCostSql } from '../../pricing/sql';
+import { dialectOf } from '../../query/dialect';
+
+/** The tables as migration 6 created them: never change this; a new migration alters them. */
+export const CONVERSATION_COSTS_DDL = [
+  `CREATE TABLE conversation_costs (
+    tenant VARCHAR NOT NULL,
+    agent VARCHAR NOT NULL,
+    conversation VARCHAR NOT NULL,
+    first_start TIMESTAMP NOT NULL,
+    last_start TIMESTAMP NOT NULL,
+    open_since TIMESTAMP,
+    runs INTEGER NOT NULL,
+    cost DOUBLE NOT NULL
+  )`,
+  'CREATE TABLE conversation_cost_prices (prices VARCHAR NOT NULL)',
+];
+
+/** The conversation a run (alias a: conversation_id, run_id) counts in: its id, or the run alone. */
+export const conversationKeySql = (a: string): string => `CASE WHEN ${a}.conversation_id = '' THEN 'run:' || ${a}.run_id ELSE ${a}.conversation_id END`;
+
+const FINISHED = `('completed', 'failed', 'timed_out')`;
+
+/** The runs matching runsWhere (on runs r) with their conversation, cost and the conversation's open_since. */
+function runsSql(prices: ResolvedPrice[], runsWhere: string, usageWhere: string): string {
+  const { cost } = usageCostSql('u', 'mp');
+  return `WITH model_prices AS (${modelPricesSql(prices, dialectOf('duckdb'))}),
+    run_cost AS (
+      SELECT u.tenant, u.run_id, sum(${cost}) AS cost
+      FROM usage u LEFT JOIN model_prices mp ON mp.model = u.model AND mp.response_model = u.response_model
+      WHERE ${usageWhere}
+      GROUP BY u.tenant, u.run_id)
+    SELECT r.tenant, r.agent, ${conversationKeySql('r')} AS conversation, r.status, r.start_time, rc.cost,
+      min(r.start_time) FILTER (WHERE r.status NOT IN ${FINISHED}) OVER (PARTITION BY r.tenant, r.agent, ${conversationKeySql('r')}) AS open_since
+    FROM runs r LEFT JOIN run_cost rc ON rc.tenant = r.tenant AND rc.run_id = r.run_id
+    WHERE ${runsWhere}`;
+}
+
+/** The rows of the conversations whose runs match runsWhere (on runs r) and usage usageWhere (on usage u). */
+function rowsSql(prices: ResolvedPrice[], runsWhere: string, usageWhere: string): string {
+  const before = `status IN ${FINISHED} AND (open_since IS NULL OR start_time < open_since)`;
+  return `SELECT tenant, agent, conversation, min(start_time), max(start_time), min(open_since),
+      count(*) FILTER (WHERE ${before})::INTEGER, coalesce(sum(cost) FILTER (WHERE ${before}), 0)
+    FROM (${runsSql(prices, runsWhere, usageWhere)})
+    GROUP BY tenant, agent, conversation`;
+}
+
+/** Conversation keys touched by changed runs, per tenant. */
+export class TouchedConversations {
+  private readonly byTenant = new Map<string, Set<string>>();
+
+  add(tenant: string, conversationId: string, runId: string): void {
+    let set = this.byTenant.get(tenant);
+    if (!set) this.byTenant.set(tenant, (set = new Set()));
+    set.add(conversationId === '' ? `run:${runId}` : conversationId);
+  }
+
+  /** Rows (tenant, conversation_id, run_id) as a DELETE ... RETURNING of runs gives them. */
+  addDeleted(rows: Record<string, unknown>[]): void {
+    for (const r of rows) this.add(String(r.tenant), String(r.conversation_id), String(r.run_id));
+  }
+
+  entries(): [string, string[]][] {
+    return [...this.byTenant].map(([tenant, set]) => [tenant, [...set]]);
+  }
+}
+
+/** What a DELETE of runs returns for TouchedConversations.addDeleted. */
+export const DELETED_RUNS_RETURNING = 'RETURNING tenant, conversation_id, run_id';
+
+export class ConversationCosts {
+  /** The fingerprint of the prices costs are computed with. */
+  readonly prices: string;
+  /** Every (model, response model) pair of the usage rows, with its price (null: none). */
+  private readonly pairs = new Map<string, ResolvedPrice | null>();
+  /** Set once the table is complete for these prices (after re-derivation and any rebuild). */
+  private ready = false;
+
+  constructor(private readonly pricing: Pricing = defaultPricing()) {
+    this.prices = pricesFingerprint(pricing.table);
+  }
+
+  /** The fingerprint of the prices of a complete table, else null (queries then read usage). */
+  pricesInUse(): string | null {
+    return this.ready ? this.prices : null;
+  }
+
+  private note(model: string, responseModel: string): void {
+    const key = `${model}\u0000${responseModel}`;
+    if (this.pairs.has(key)) return;
+    const price = lookupPrice(this.pricing.table, model, responseModel);
+    this.pairs.set(key, price ? { model, responseModel, price } : null);
+  }
+
+  /** Notes the price pairs of new usage rows (before refresh). */
+  noteUsage(rows: UsageRow[]): void {
+    for (const u of rows) this.note(u.model, u.responseModel);
+  }
+
+  private resolved(): ResolvedPrice[] {
+    return [...this.pairs.values()].filter((p): p is ResolvedPrice => p !== null);
+  }
+
+  /**
+   * At open, after re-derivation (inside the caller's transaction): learns the stored price pairs
+   * and computes the whole table when it is new or was computed with other prices. Returns the
+   * number of conversations it computed (0 when the table was current or there are none).
+   */
+  async prepare(w: DuckDBConnection): Promise<number> {
+    for (const r of (await w.runAndReadAll('SELECT DISTINCT model, response_model FROM usage')).getRowObjectsJS()) {
+      this.note(String(r.model), String(r.response_model));
+    }
+    const stored = (await w.runAndReadAll('SELECT prices FROM conversation_cost_prices')).getRowObjectsJS();
+    let computed = 0;
+    if (!(stored.length === 1 && stored[0].prices === this.prices)) {
+      await w.run('DELETE FROM conversation_costs');
+      const res = await w.run(`INSERT INTO conversation_costs ${rowsSql(this.resolved(), 'true', 'true')} ORDER BY 1, 2, 3`);
+      computed = Number(res.rowsChanged);
+      await w.run('DELETE FROM conversation_cost_prices');
+      await w.run('INSERT INTO conversation_cost_prices VALUES ($1)', [this.prices]);
+    }
+    this.ready = true;
+    return computed;
+  }
+
+  /** Computes the rows of the touched conversations again (inside the caller's transaction). */
+  async refresh(w: DuckDBConnection, touched: TouchedConversations): Promise<void> {
+    if (!this.ready) return; // the whole table is computed at open, after re-derivation
+    const prices = this.resolved();
+    for (const [tenant, keys] of touched.entries()) {
+      const runIds = keys.filter((k) => k.startsWith('run:')).map((k) => k.slice(4));
+      // (An empty list has no item type to bind: the run-id form is left out when no key has it.)
+      const params: DuckDBValue[] = [tenant, listValue(keys), ...(runIds.length ? [listValue(runIds)] : [])];
+      // The key's two forms as plain column conditions, which read no concatenation per row.
+      const of = (a: string) =>
+        `${a}.tenant = $1 AND ((${a}.conversation_id <> '' AND ${a}.conversation_id IN (SELECT unnest($2::VARCHAR[])))` +
+        (runIds.length ? ` OR (${a}.conversation_id = '' AND ${a}.run_id IN (SELECT unnest($3::VARCHAR[])))` : '') +
+        ')';
+      await w.run(`DELETE FROM conversation_costs WHERE tenant = $1 AND conversation IN (SELECT unnest($2::VARCHAR[]))`, params.slice(0, 2));
+      await w.run(`INSERT INTO conversation_costs ${rowsSql(prices, of('r'), of('u'))}`, params);
+    }
+  }
+}
