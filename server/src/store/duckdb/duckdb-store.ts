@@ -695,7 +695,7 @@ export class DuckDBStore implements Store {
         if (!this.rollupPending) await refreshToolRollups(w, touched);
         // The conversations of the replaced and the new runs are computed again.
         for (const d of batch.derived) {
-          for (const r of d.runs) conversations.add(r.tenant, r.conversationId, r.runId);
+          for (const r of d.runs) conversations.add(r.tenant, r.conversationId, r.runId, r.startUs);
           this.conversations.noteUsage(d.usage);
         }
         await this.conversations.refresh(w, conversations);
