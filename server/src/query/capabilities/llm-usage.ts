@@ -34,6 +34,7 @@ import { Filters } from '@agent-insights/model';
 import { defaultPricing, lookupPrice, Pricing } from '../../pricing';
 import { callUsageColumnsSql, modelPricesSql, ResolvedPrice, usageCostSql } from '../../pricing/sql';
 import { QueryEnv } from '../context';
+import { Row, Store } from '../../store/store';
 import { Params, stepConditions, usageConditions } from '../filters-sql';
 import { FrameJson, withNotice } from '../frame';
 
@@ -161,6 +162,37 @@ function usageRowsSql(env: QueryEnv, p: Params, scope: UsageScope): string {
   return branches.join('\n      UNION ALL ');
 }
 
+const namesRead = new WeakMap<Store, Map<string, { generation: number; names: Promise<Row[]> }>>();
+
+/**
+ * The model (k = 0) and response model (k = 1) names of the tenant's usage rows. Every LLM panel
+ * of a dashboard needs them (8 distinct queries on the LLM usage dashboard, 10-15 ms each over
+ * 825,000 usage rows at 10 million spans): read once while the store reports no write since
+ * (writeGeneration, as query/shared-answers.ts), so they are never older than the data. A store
+ * written by other processes too (no writeGeneration) is asked every time.
+ */
+function usageModelNames(env: QueryEnv): Promise<Row[]> {
+  const read = () =>
+    env.store.read(
+      `SELECT 0 AS k, model AS v FROM usage_v WHERE tenant = $1 GROUP BY model
+       UNION ALL SELECT 1 AS k, response_model AS v FROM usage_v WHERE tenant = $1 GROUP BY response_model`,
+      [env.tenant],
+    );
+  const generation = env.store.writeGeneration?.();
+  if (generation === undefined) return read();
+  let byTenant = namesRead.get(env.store);
+  if (!byTenant) namesRead.set(env.store, (byTenant = new Map()));
+  const known = byTenant.get(env.tenant);
+  if (known && known.generation === generation) return known.names;
+  const entry = { generation, names: read() };
+  byTenant.set(env.tenant, entry);
+  // A failed read is not kept: the next query asks again.
+  entry.names.catch(() => {
+    if (byTenant!.get(env.tenant) === entry) byTenant!.delete(env.tenant);
+  });
+  return entry.names;
+}
+
 /**
  * The llm_usage relation for a scope, its parameters added to `p`. Prices are resolved for every
  * pairing of a model and a response model the tenant's usage rows hold: two one-column DISTINCTs
@@ -171,11 +203,7 @@ function usageRowsSql(env: QueryEnv, p: Params, scope: UsageScope): string {
  */
 export async function pricedUsage(env: QueryEnv, p: Params, scope: UsageScope): Promise<PricedUsage> {
   const pricing = pricingOf(env);
-  const names = await env.store.read(
-    `SELECT 0 AS k, model AS v FROM usage_v WHERE tenant = $1 GROUP BY model
-     UNION ALL SELECT 1 AS k, response_model AS v FROM usage_v WHERE tenant = $1 GROUP BY response_model`,
-    [env.tenant],
-  );
+  const names = await usageModelNames(env);
   const models = names.filter((r) => Number(r.k) === 0).map((r) => String(r.v ?? ''));
   const responseModels = names.filter((r) => Number(r.k) === 1).map((r) => String(r.v ?? ''));
   const resolved: ResolvedPrice[] = [];

@@ -151,3 +151,19 @@ describe('re-derivation of a store without derived rows', () => {
     }
   });
 });
+
+it('prices a model first stored after an earlier query (the model names are read again after a write)', async () => {
+  const t = Math.floor(Date.now() / BUCKET) * BUCKET - 3 * 3_600_000;
+  const range = { from: t - 3_600_000, to: Date.now() };
+  const trace = 'ab' + '7'.repeat(30);
+  await post([agent(trace, 'a700000000000001', t, 'names-bot'), llm(trace, 'a700000000000002', 'a700000000000001', t + 1000, 1000, 100)]);
+  // 1000 x 2.5 / 1e6 + 100 x 10 / 1e6 = 0.0035
+  expect((await totals('names-bot', range)).cost).toBeCloseTo(0.0035, 12);
+  const other = 'ab' + '8'.repeat(30);
+  const sonnet = { ...llm(other, 'a800000000000002', 'a800000000000001', t + 2000, 1000, 100), attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'claude-sonnet-4', 'gen_ai.usage.input_tokens': 1000, 'gen_ai.usage.output_tokens': 100 } };
+  await post([agent(other, 'a800000000000001', t + 1500, 'names-bot'), sonnet]);
+  // + 1000 x 3 / 1e6 + 100 x 15 / 1e6 = 0.0045: 0.008 in all, with no model left unpriced
+  const f = await frameOf({ queryType: 'llmTokens', period: 'day', filters: { agent: ['names-bot'] } }, range);
+  expect(rows(f).reduce((a, x) => a + Number(x.Cost ?? 0), 0)).toBeCloseTo(0.008, 12);
+  expect(JSON.stringify(f.schema.meta?.notices ?? [])).not.toMatch(/claude-sonnet-4/);
+});
