@@ -133,3 +133,14 @@ export async function postOtlp(
   });
   return { status: res.status, body: Buffer.from(await res.arrayBuffer()), headers: res.headers };
 }
+
+/** An LLM call span (OTel GenAI "chat"), 1 s long, reporting its input and output tokens. */
+export const llmCallSpan = (traceId: string, spanId: string, parent: string, start: number, input: number, output: number, model = 'gpt-4o'): SpanSpec => ({
+  traceId,
+  spanId,
+  parentSpanId: parent,
+  name: `chat ${model}`,
+  start,
+  end: start + 1000,
+  attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': model, 'gen_ai.usage.input_tokens': input, 'gen_ai.usage.output_tokens': output },
+});

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { startServer, RunningServer } from '../../server';
 import { runQueries } from '../engine';
 import { ADMIN_KEY, INGEST_KEY, READ_KEY, postJson, startTestServer, testConfig, TestServer } from '../../test-support/server';
-import { postOtlp, SpanSpec, tracesJson } from '../../test-support/otlp';
+import { llmCallSpan as llm, postOtlp, SpanSpec, tracesJson } from '../../test-support/otlp';
 import { query, rows } from '../../test-support/query';
 import { Store } from '../../store/store';
 import { defaultPricing, loadPricing, Pricing } from '../../pricing';
@@ -43,15 +43,6 @@ const agent = (traceId: string, spanId: string, start: number, name: string, con
   start,
   end: start + MIN,
   attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': name, 'gen_ai.conversation.id': conversation },
-});
-const llm = (traceId: string, spanId: string, parent: string, start: number, input: number, output: number): SpanSpec => ({
-  traceId,
-  spanId,
-  parentSpanId: parent,
-  name: 'chat gpt-4o',
-  start,
-  end: start + 1000,
-  attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.usage.input_tokens': input, 'gen_ai.usage.output_tokens': output },
 });
 
 /** One run (trace) of an agent in a conversation with one LLM call. */

@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { QueryRequestItem, runQueries } from '../engine';
 import { INGEST_KEY, postJson, ADMIN_KEY, READ_KEY, startTestServer, TestServer } from '../../test-support/server';
-import { postOtlp, SpanSpec, tracesJson } from '../../test-support/otlp';
+import { llmCallSpan, postOtlp, SpanSpec, tracesJson } from '../../test-support/otlp';
 import { query, rows } from '../../test-support/query';
 import { Store } from '../../store/store';
 import { DuckDBStore } from '../../store/duckdb/duckdb-store';
@@ -74,15 +74,6 @@ function perCall(store: Store): Store {
 
 const span = (id: number, width = 16) => id.toString(16).padStart(width, '0');
 
-const llm = (traceId: string, spanId: string, parent: string, start: number): SpanSpec => ({
-  traceId,
-  spanId,
-  parentSpanId: parent,
-  name: 'chat gpt-4o',
-  start,
-  end: start + 1000,
-  attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.usage.input_tokens': 10, 'gen_ai.usage.output_tokens': 1 },
-});
 
 it('a late tool call and a failure move the rolled-up figures as they move the calls', async () => {
   // Two hours ago, 7 minutes into a bucket; the range cuts a bucket at each end.
@@ -118,13 +109,13 @@ it("a run's status moves its tool calls: running, completed, and timed out once 
     rows((await frameOf({ queryType: 'toolMetrics', filters: { status: [status], tool: ['status_probe'] } }, range))[0]).reduce((n, r) => n + Number(r.Calls), 0);
   // Its agent span has not arrived: a provisional run, running (started 5 minutes ago).
   const trace = 'cd' + '2'.repeat(30);
-  await post([llm(trace, span(0xc2), span(0xc1), now - 5 * MIN), tool(trace, span(0xc3), span(0xc1), now - 4 * MIN, 50, 'status_probe')]);
+  await post([llmCallSpan(trace, span(0xc2), span(0xc1), now - 5 * MIN, 10, 1), tool(trace, span(0xc3), span(0xc1), now - 4 * MIN, 50, 'status_probe')]);
   expect([await calls('running'), await calls('completed')]).toEqual([1, 0]);
   await post([agent(trace, span(0xc1), now - 5 * MIN, 'status-bot', now - MIN)]);
   expect([await calls('running'), await calls('completed')]).toEqual([0, 1]);
   // Another, started 40 minutes ago and never finished: past the 15-minute deadline it reads timed out.
   const stale = 'cd' + '3'.repeat(30);
-  await post([llm(stale, span(0xd2), span(0xd1), now - 40 * MIN), tool(stale, span(0xd3), span(0xd1), now - 39 * MIN, 50, 'status_probe')]);
+  await post([llmCallSpan(stale, span(0xd2), span(0xd1), now - 40 * MIN, 10, 1), tool(stale, span(0xd3), span(0xd1), now - 39 * MIN, 50, 'status_probe')]);
   expect([await calls('running'), await calls('completed'), await calls('timed_out')]).toEqual([0, 1, 1]);
 });
 

@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { startServer } from '../../server';
 import { INGEST_KEY, READ_KEY, startTestServer, TestServer } from '../../test-support/server';
-import { postOtlp, SpanSpec, tracesJson } from '../../test-support/otlp';
+import { llmCallSpan as llm, postOtlp, SpanSpec, tracesJson } from '../../test-support/otlp';
 import { query, rows } from '../../test-support/query';
 import { seedDataset, SeededDataset, anchorMs } from '../../test-support/dataset';
 
@@ -33,15 +33,6 @@ async function frameOf(q: Record<string, unknown>, range: { from: number; to: nu
   return res.results.A.frames[0];
 }
 
-const llm = (traceId: string, spanId: string, parent: string, start: number, input: number, output: number): SpanSpec => ({
-  traceId,
-  spanId,
-  parentSpanId: parent,
-  name: 'chat gpt-4o',
-  start,
-  end: start + 1000,
-  attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.usage.input_tokens': input, 'gen_ai.usage.output_tokens': output },
-});
 const agent = (traceId: string, spanId: string, start: number, name: string): SpanSpec => ({
   traceId,
   spanId,
@@ -160,7 +151,7 @@ it('prices a model first stored after an earlier query (the model names are read
   // 1000 x 2.5 / 1e6 + 100 x 10 / 1e6 = 0.0035
   expect((await totals('names-bot', range)).cost).toBeCloseTo(0.0035, 12);
   const other = 'ab' + '8'.repeat(30);
-  const sonnet = { ...llm(other, 'a800000000000002', 'a800000000000001', t + 2000, 1000, 100), attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'claude-sonnet-4', 'gen_ai.usage.input_tokens': 1000, 'gen_ai.usage.output_tokens': 100 } };
+  const sonnet = llm(other, 'a800000000000002', 'a800000000000001', t + 2000, 1000, 100, 'claude-sonnet-4');
   await post([agent(other, 'a800000000000001', t + 1500, 'names-bot'), sonnet]);
   // + 1000 x 3 / 1e6 + 100 x 15 / 1e6 = 0.0045: 0.008 in all, with no model left unpriced
   const f = await frameOf({ queryType: 'llmTokens', period: 'day', filters: { agent: ['names-bot'] } }, range);
