@@ -193,6 +193,7 @@ export async function aggregate(q: ResolvedQuery, env: QueryEnv, spec: Aggregate
   const select: string[] = [];
   let join = '';
   let keyCte = '';
+  const llmKeyed = source === 'llm' && perCall && spec.key !== undefined && !spec.keyPerBucket;
   const bucketed = spec.key && keyPerBucket && source !== 'llm' && spec.keyGrainMs !== undefined && spec.keyGrainMs % BUCKET_MS === 0;
   if (spec.key && bucketed) {
     // Every row of a bucket has the key of the bucket's earliest row, as the key cannot change
@@ -204,7 +205,8 @@ export async function aggregate(q: ResolvedQuery, env: QueryEnv, spec: Aggregate
     keys.push('kb.k');
     select.push('kb.k AS k');
   } else if (spec.key) {
-    keys.push(spec.key(shape.time));
+    // LLM calls read one by one are keyed while summed (usageByTime): t is the key already.
+    keys.push(llmKeyed ? shape.time : spec.key(shape.time));
     select.push(`${keys[keys.length - 1]} AS k`);
   }
   if (spec.groupBy) {
@@ -216,7 +218,7 @@ export async function aggregate(q: ResolvedQuery, env: QueryEnv, spec: Aggregate
   const ctx = { dialect, nowMs: env.nowMs, creditsPerUsd: pricingOf(env).creditsPerUsd };
   defs.forEach((d, i) => select.push(`CAST(${d.sql(ctx)} AS DOUBLE) AS m${i}`));
   // LLM usage is summed per time (and group) first: the key is then computed once per bucket.
-  if (source === 'llm') from = `${usageByTime(spec.groupBy ? [USAGE_GROUP_COLUMNS[spec.groupBy]!.replace(/^u\./, '')] : [])} u`;
+  if (source === 'llm') from = `${usageByTime(spec.groupBy ? [USAGE_GROUP_COLUMNS[spec.groupBy]!.replace(/^u\./, '')] : [], llmKeyed ? spec.key : undefined)} u`;
   const sql =
     (usage ? `WITH ${usage.ctes}\n` : keyCte) +
     `SELECT ${select.join(', ')} FROM ${from} ${join}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${keys.length ? ` GROUP BY ${keys.join(', ')}` : ''}`;

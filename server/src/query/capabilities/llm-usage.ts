@@ -264,21 +264,28 @@ function ctesOf(env: QueryEnv, p: Params, scope: UsageScope, resolved: ResolvedP
  * so a sum of rows costs what its rows cost, and the join and the cost are computed for some
  * thousands of sums instead of every row (825,000 over 30 days at 10 million spans).
  */
-export function usageByTime(extra: string[] = []): string {
-  return usageBy(['t', ...extra]);
+export function usageByTime(extra: string[] = [], timeKey?: (t: string) => string): string {
+  // Calls read one by one each have their own t: a cheap key of it (epoch arithmetic) groups them
+  // instead, or the first sum would have a row per call (24 hours of calls by minute at 10 million
+  // spans: a 40 ms hash grouping of ~100,000 rows instead of a few thousand).
+  return usageBy(['t', ...extra], timeKey ? { t: timeKey('r.t') } : {});
 }
 
-/** llm_usage summed per the given columns (of llm_usage), priced per sum as usageByTime explains. */
-export function usageBy(columns: string[]): string {
+/**
+ * llm_usage summed per the given columns (of llm_usage), priced per sum as usageByTime explains;
+ * `exprs` replaces a column by an expression of the row r (named as the column) before summing.
+ */
+export function usageBy(columns: string[], exprs: Record<string, string> = {}): string {
   const keys = [...new Set(columns)];
   const inner = [...new Set([...keys, 'model', 'response_model'])];
+  const innerExpr = (c: string) => exprs[c] ?? `r.${c}`;
   const cost = usageCostSql('g', 'mp');
   const sums = ['calls', 'input_tokens', 'output_tokens', 'cached_tokens', 'cache_write_tokens', 'reasoning_tokens', 'total_tokens', 'reported_calls', 'reported_cost', 'priced_calls', 'billable_input', 'priced_cached', 'priced_cache_write', 'priced_output'];
   return `(SELECT ${keys.map((c) => `g.${c}`).join(', ')}, sum(g.calls) AS calls, sum(g.input_tokens) AS input_tokens,
       sum(g.output_tokens) AS output_tokens, sum(g.cached_tokens) AS cached_tokens, sum(g.reasoning_tokens) AS reasoning_tokens,
       sum(g.total_tokens) AS total_tokens, sum(${cost.cost}) AS cost_usd, sum(${cost.costedCalls}) AS costed_calls
-    FROM (SELECT ${inner.map((c) => `r.${c}`).join(', ')}, ${sums.map((c) => `sum(r.${c}) AS ${c}`).join(', ')}
-      FROM usage_rows r GROUP BY ${inner.map((c) => `r.${c}`).join(', ')}) g
+    FROM (SELECT ${inner.map((c) => `${innerExpr(c)} AS ${c}`).join(', ')}, ${sums.map((c) => `sum(r.${c}) AS ${c}`).join(', ')}
+      FROM usage_rows r GROUP BY ${inner.map(innerExpr).join(', ')}) g
     LEFT JOIN model_prices mp ON mp.model = g.model AND mp.response_model = g.response_model
     GROUP BY ${keys.map((c) => `g.${c}`).join(', ')})`;
 }

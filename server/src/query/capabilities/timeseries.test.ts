@@ -122,6 +122,15 @@ describe('time series', () => {
     const credits = byLabel((await series({ metric: 'credits', groupBy: 'agent', intervalMs: DAY })).frames, 'agent');
     expect(credits['billing-bot'][24]).toBeCloseTo(dayB * 100, 10);
     expect(credits['research-assistant'][0]).toBeCloseTo(2, 10);
+    // Per 5 minutes (calls read one by one and keyed as they are summed, llm-usage.ts usageByTime):
+    // the same cost, on bucket starts that are multiples of 5 minutes.
+    const fine = (await series({ metric: 'cost', intervalMs: 5 * 60_000, maxDataPoints: 1000 }, { from: A, to: A + 2 * DAY - 1 })).frames[0];
+    const fineTimes = column(fine, 'Time') as number[];
+    const fineCost = column(fine, 'Cost') as number[];
+    expect(fine.schema.fields[0].config.interval).toBe(5 * 60_000);
+    expect(fineTimes.every((t) => t % (5 * 60_000) === 0)).toBe(true);
+    expect(fineCost.filter((c) => c > 0).length).toBeGreaterThan(2);
+    expect(fineCost.reduce((a, c) => a + c, 0)).toBeCloseTo(dayA + dayB, 12);
   });
 
   it('cost names models without a price in a notice, and leaves their calls out', async () => {
