@@ -29,7 +29,7 @@
  * fallback) for the (model, response model) pairs the tenant's usage rows hold, and joined as a
  * literal relation: one definition of the lookup, and standard SQL for both engines.
  */
-import { USAGE_BUCKET_MS } from '../../derive/steps-usage';
+import { USAGE_BUCKET_MS, wholeBucketSpan } from '../../derive/steps-usage';
 import { Filters } from '@agent-insights/model';
 import { defaultPricing, lookupPrice, Pricing } from '../../pricing';
 import { callUsageColumnsSql, modelPricesSql, ResolvedPrice, usageCostSql } from '../../pricing/sql';
@@ -90,9 +90,7 @@ interface WholeBuckets {
 
 function wholeBuckets(scope: UsageScope): WholeBuckets | null {
   if (!scope.range || scope.perCall) return null;
-  // A timestamp is stored in µs; a call at t is in the range when from <= t <= to (ms, inclusive).
-  const from = Math.ceil(scope.range.from / BUCKET_MS) * BUCKET_MS;
-  const to = Math.floor((scope.range.to + 0.001) / BUCKET_MS) * BUCKET_MS;
+  const { from, to } = wholeBucketSpan(scope.range);
   const split = [...new Set((scope.cuts ?? []).filter((c) => c % BUCKET_MS !== 0).map((c) => Math.floor(c / BUCKET_MS) * BUCKET_MS))];
   return { from, to, split: split.filter((b) => b >= from && b < to) };
 }

@@ -17,7 +17,7 @@
  */
 import { Dimension, Filters } from '@agent-insights/model';
 import { valueSql } from '../../derive/latency-bins';
-import { USAGE_BUCKET_MS } from '../../derive/steps-usage';
+import { USAGE_BUCKET_MS, wholeBucketSpan } from '../../derive/steps-usage';
 import { QueryEnv } from '../context';
 import { Params, stepConditions } from '../filters-sql';
 
@@ -42,9 +42,8 @@ export interface ToolScope {
 
 /** Whole 15-minute buckets inside the range [from, to] (ms, inclusive), as [from, to); null when none. */
 function wholeBuckets(range: { from: number; to: number }): { from: number; to: number } | null {
-  const from = Math.ceil(range.from / BUCKET_MS) * BUCKET_MS;
-  const to = Math.floor((range.to + 0.001) / BUCKET_MS) * BUCKET_MS;
-  return from < to ? { from, to } : null;
+  const whole = wholeBucketSpan(range);
+  return whole.from < whole.to ? whole : null;
 }
 
 /** Whether the rollup serves the scope: the store has it, the query uses only its dimensions and buckets. */

@@ -20,7 +20,8 @@
  */
 import { DuckDBConnection, DuckDBValue, listValue } from '@duckdb/node-api';
 import { binSql } from '../../derive/latency-bins';
-import { USAGE_BUCKET_US } from '../../derive/steps-usage';
+import { bucketOf, USAGE_BUCKET_MS, USAGE_BUCKET_US } from '../../derive/steps-usage';
+import { duckdb } from '../../query/dialect';
 
 const BUCKET_US = USAGE_BUCKET_US;
 
@@ -54,7 +55,7 @@ export const TOOL_ROLLUP_DDL = [
   )`,
 ];
 
-const bucketOfStart = `make_timestamp((epoch_us(start_time) // ${BUCKET_US}) * ${BUCKET_US})`;
+const bucketOfStart = duckdb.bucketStart('start_time', USAGE_BUCKET_MS);
 const DAY_US = 86_400_000_000;
 
 /** Migration 7's table: tool_latency per UTC day. */
@@ -69,7 +70,7 @@ export const TOOL_LATENCY_DAY_DDL = [
 ];
 
 /** Day rows of tool_latency's rows matching `where`. */
-const dayRows = (where: string) => `SELECT tenant, make_timestamp((epoch_us(bucket) // ${DAY_US}) * ${DAY_US}) AS day, tool_name, bin, sum(calls)::INTEGER
+const dayRows = (where: string) => `SELECT tenant, ${duckdb.bucketStart('bucket', DAY_US / 1000)} AS day, tool_name, bin, sum(calls)::INTEGER
   FROM tool_latency WHERE ${where} GROUP BY 1, 2, 3, 4 ORDER BY day`;
 
 /** The rows of each table for the tool steps matching `where` (on steps, with parameters). */
@@ -104,7 +105,7 @@ export class TouchedBuckets {
   add(tenant: string, startUs: number): void {
     let set = this.byTenant.get(tenant);
     if (!set) this.byTenant.set(tenant, (set = new Set()));
-    set.add(Math.floor(Math.round(startUs) / BUCKET_US) * BUCKET_US);
+    set.add(bucketOf(startUs));
   }
 
   /** Rows (tenant, role, start_us) as a DELETE ... RETURNING of steps gives them. */
