@@ -134,6 +134,12 @@ export interface Store {
    */
   readonly toolRollup?: boolean;
   /**
+   * With a cost-per-conversation table (DuckDB: store/duckdb/conversation-costs.ts): the
+   * fingerprint of the prices its costs were computed with (pricing/fingerprint.ts), null while it
+   * is incomplete. Absent: costPerConversation computes every conversation from usage.
+   */
+  readonly conversationCostPrices?: string | null;
+  /**
    * A read-only query in the engine's SQL dialect (the query engine's dialect layer writes it).
    * Views runs_v (effective status and duration), steps_v (steps with their run's effective
    * status) and usage_v (LLM usage with its run's effective status) exist on every engine.

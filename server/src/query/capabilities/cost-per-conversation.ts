@@ -33,13 +33,8 @@ const SUMMARY = `SELECT agent, count(*) AS conversations, sum(runs) AS runs, sum
      FROM conversations GROUP BY agent
      ORDER BY avg_cost DESC, agent`;
 
-/** A store that keeps conversation costs: the fingerprint of their prices, null while incomplete. */
-interface ConversationCostsStore {
-  readonly conversationCostPrices: string | null;
-}
-
 function storedCostsServe(q: ResolvedQuery, env: QueryEnv): boolean {
-  const prices = (env.store as Partial<ConversationCostsStore>).conversationCostPrices;
+  const prices = env.store.conversationCostPrices;
   if (typeof prices !== 'string' || prices !== pricesFingerprint(pricingOf(env).table)) return false;
   // A stored row is a whole conversation of one agent: no other filter can select part of it.
   return Object.entries(q.filters).every(([dim, values]) => dim === 'agent' || !values?.length);

@@ -270,6 +270,8 @@ function appendSession(a: DuckDBAppender, s: SessionRow): void {
 const n = (x: unknown): number => (x === null || x === undefined ? 0 : Number(x));
 const nn = (x: unknown): number | null => (x === null || x === undefined ? null : Number(x));
 const s = (x: unknown): string => (x === null || x === undefined ? '' : String(x));
+/** A nullable text column (content, bodies): NULL stays null. */
+const sn = (x: unknown): string | null => (x === null ? null : s(x));
 
 /** Columns of spans that derivation needs; content and attributes are not read back. */
 const FACT_COLUMNS = `tenant, trace_id, span_id, record, parent_span_id, name, span_kind,
@@ -744,10 +746,10 @@ export class DuckDBStore implements Store {
     return {
       spans: spans.map((r) => ({
         ...factFromRow(r),
-        inputContent: r.input_content === null ? null : s(r.input_content),
-        outputContent: r.output_content === null ? null : s(r.output_content),
-        reasoningContent: r.reasoning_content === null ? null : s(r.reasoning_content),
-        systemContent: r.system_content === null ? null : s(r.system_content),
+        inputContent: sn(r.input_content),
+        outputContent: sn(r.output_content),
+        reasoningContent: sn(r.reasoning_content),
+        systemContent: sn(r.system_content),
         attributes: s(r.attributes),
         resource: s(r.resource),
       })),
@@ -758,7 +760,7 @@ export class DuckDBStore implements Store {
         timeUs: n(r.time_us),
         name: s(r.name),
         source: s(r.source) as EventRecord['source'],
-        body: r.body === null ? null : s(r.body),
+        body: sn(r.body),
         attributes: s(r.attributes),
         key: s(r.event_key),
       })),
@@ -844,7 +846,7 @@ export class DuckDBStore implements Store {
     const bySpan = new Map<string, StepRow['events']>();
     for (const e of events) {
       const list = bySpan.get(s(e.span_id)) ?? [];
-      list.push({ timeUs: n(e.time_us), name: s(e.name), source: s(e.source), body: e.body === null ? null : s(e.body), attributes: s(e.attributes) });
+      list.push({ timeUs: n(e.time_us), name: s(e.name), source: s(e.source), body: sn(e.body), attributes: s(e.attributes) });
       bySpan.set(s(e.span_id), list);
     }
     return rows.map((r) => ({
@@ -866,10 +868,10 @@ export class DuckDBStore implements Store {
       reasoningTokens: nn(r.reasoning_tokens),
       cost: nn(r.cost),
       errorType: s(r.error_type),
-      input: r.input_content === null ? null : s(r.input_content),
-      output: r.output_content === null ? null : s(r.output_content),
-      reasoning: r.reasoning_content === null ? null : s(r.reasoning_content),
-      system: r.system_content === null ? null : s(r.system_content),
+      input: sn(r.input_content),
+      output: sn(r.output_content),
+      reasoning: sn(r.reasoning_content),
+      system: sn(r.system_content),
       attributes: s(r.attributes),
       resource: s(r.resource),
       events: bySpan.get(s(r.span_id)) ?? [],
