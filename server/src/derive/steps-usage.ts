@@ -15,12 +15,13 @@ export const USAGE_BUCKET_MS = USAGE_BUCKET_US / 1000;
 export const bucketOf = (us: number): number => Math.floor(Math.round(us) / USAGE_BUCKET_US) * USAGE_BUCKET_US;
 
 /**
- * The 15-minute buckets wholly inside a query range [from, to] (epoch ms, both inclusive; stored
- * times are µs), as [from, to) in ms: from === to when there is none.
+ * The 15-minute buckets (or intervals of widthMs, aligned on the epoch) wholly inside a query
+ * range [from, to] (epoch ms, both inclusive; stored times are µs), as [from, to) in ms: from ===
+ * to when there is none.
  */
-export function wholeBucketSpan(range: { from: number; to: number }): { from: number; to: number } {
-  const from = Math.ceil(range.from / USAGE_BUCKET_MS) * USAGE_BUCKET_MS;
-  const to = Math.floor((range.to + 0.001) / USAGE_BUCKET_MS) * USAGE_BUCKET_MS;
+export function wholeBucketSpan(range: { from: number; to: number }, widthMs = USAGE_BUCKET_MS): { from: number; to: number } {
+  const from = Math.ceil(range.from / widthMs) * widthMs;
+  const to = Math.floor((range.to + 0.001) / widthMs) * widthMs;
   return { from, to: Math.max(from, to) };
 }
 

@@ -12,7 +12,8 @@ import { METRIC_DEFINITIONS, Source } from './metric-definitions';
 import { sessionConditions } from './sessions';
 import { DAY_MS } from './local-time';
 import { binSql } from '../../derive/latency-bins';
-import { histogramPercentilesSql, latencyHistogramRelation, percentilesEstimated, ToolScope, toolCallsRelation } from './tool-calls';
+import { DURATION_LIST_MS, listPercentileSql, sortedListPercentileSql } from '../../derive/duration-lists';
+import { durationListsRelation, durationListsServe, histogramPercentilesSql, latencyHistogramRelation, percentilesEstimated, ToolScope, toolCallsRelation } from './tool-calls';
 
 interface SourceShape {
   from: string;
@@ -159,6 +160,7 @@ export async function aggregate(q: ResolvedQuery, env: QueryEnv, spec: Aggregate
   if (defs.some((d) => d.source !== source)) throw new Error('aggregate: metrics of different sources');
   if (source === 'tools') {
     if (spec.groupBy === 'model' || spec.groupBy === 'provider') throw cannotGroup(spec.metrics[0], spec.groupBy, 'tool calls have no model');
+    if (latencyOnly(spec) && durationListsServe(env, toolScope(q, spec))) return { rows: await latencyFromDurationLists(q, env, spec) };
     const estimated = await estimatedLatency(q, env, spec);
     if (estimated) return { rows: await latencyFromHistogram(q, env, spec) };
   }
@@ -241,11 +243,14 @@ function toolScope(q: ResolvedQuery, spec: AggregateSpec): ToolScope {
  * Whether tool latency percentiles come from the histogram (tool-calls.ts percentilesEstimated),
  * for a series of them.
  */
+const latencyOnly = (spec: AggregateSpec): boolean => spec.metrics.length === 1 && spec.metrics[0] === 'toolLatencyP95';
+
 async function estimatedLatency(q: ResolvedQuery, env: QueryEnv, spec: AggregateSpec): Promise<boolean> {
-  if (spec.metrics.length !== 1 || spec.metrics[0] !== 'toolLatencyP95') return false;
+  if (!latencyOnly(spec)) return false;
   // Per hour, a tool's calls (about 450 of them per hour and tool over 30 days at 10 million
   // spans) spread over nearly as many bins: the histogram is no smaller than the calls, and its
-  // cumulative counts cost more than the exact percentiles (1 s against 0.2-0.4 s, measured).
+  // cumulative counts cost more than the exact percentiles (1 s against 0.2-0.4 s, measured);
+  // whole hours read the sorted duration lists instead (latencyFromDurationLists).
   if (spec.key && (spec.keyGrainMs ?? 0) < DAY_MS) return false;
   return percentilesEstimated(env, toolScope(q, spec));
 }
@@ -266,4 +271,22 @@ async function latencyFromHistogram(q: ResolvedQuery, env: QueryEnv, spec: Aggre
   }
   const rows = await env.store.read(histogramPercentilesSql(sql, [0.95]), p.values);
   return rows.map((r) => ({ key: spec.key ? num(r.k) : null, group: spec.groupBy ? String(r.g ?? '') : null, values: [num(r.p0)] }));
+}
+
+/**
+ * Tool latency p95 per key and group from the hourly sorted duration lists (tool-calls.ts
+ * durationListsRelation): exact. Where each key and group is one list (hourly keys, by tool or of
+ * one tool), the value is read by position; else the group's lists are joined and quantile_cont
+ * runs over them, still without a hash grouping per call.
+ */
+async function latencyFromDurationLists(q: ResolvedQuery, env: QueryEnv, spec: AggregateSpec): Promise<AggregateRow[]> {
+  const p = new Params(env.dialect);
+  const rel = durationListsRelation(env, p, toolScope(q, spec));
+  const g = spec.groupBy ? 's.tool_name' : "''";
+  const oneList = spec.keyGrainMs === DURATION_LIST_MS && (spec.groupBy === 'tool' || q.filters.tool?.length === 1);
+  const sql = oneList
+    ? `SELECT ${spec.key!('s.t')} AS k, ${g} AS g, ${sortedListPercentileSql('s.durations', 0.95)} AS p FROM (${rel}) s`
+    : `SELECT k, g, ${listPercentileSql('d', 0.95)} AS p FROM (SELECT ${spec.key!('s.t')} AS k, ${g} AS g, flatten(list(s.durations)) AS d FROM (${rel}) s GROUP BY 1, 2) x`;
+  const rows = await env.store.read(sql, p.values);
+  return rows.map((r) => ({ key: num(r.k), group: spec.groupBy ? String(r.g ?? '') : null, values: [num(r.p)] }));
 }

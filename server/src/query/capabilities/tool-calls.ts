@@ -14,8 +14,13 @@
  * histogram (derive/latency-bins.ts, within 1%), which keeps only the tool: with a filter on a run
  * dimension they stay exact. Sorting 4.8 million durations takes 0.2-0.7 s on two cores; the
  * histogram of 30 days is 2.1 million counts, read without a sort.
+ *
+ * Percentiles per hour (keys of whole hours shorter than a day) come from the durations stored
+ * sorted per hour and tool (derive/duration-lists.ts): exact, read by position; only tools filter
+ * or group them, as for the histogram.
  */
 import { Dimension, Filters } from '@agent-insights/model';
+import { DURATION_LIST_MS, durationListSql } from '../../derive/duration-lists';
 import { valueSql } from '../../derive/latency-bins';
 import { USAGE_BUCKET_MS, wholeBucketSpan } from '../../derive/steps-usage';
 import { QueryEnv } from '../context';
@@ -59,6 +64,17 @@ export function histogramServes(env: QueryEnv, scope: ToolScope): boolean {
   return rollupServes(env, scope) && (!scope.groupBy || scope.groupBy === 'tool') && filtered(scope.filters).every((d) => d === 'tool');
 }
 
+/**
+ * Whether the hourly duration lists serve a latency series: the store keeps them (with the
+ * rollup), its keys are whole UTC hours shorter than a day (keys shorter than a day are aligned on
+ * the epoch, buckets.ts), and only tools filter or group.
+ */
+export function durationListsServe(env: QueryEnv, scope: ToolScope): boolean {
+  const grain = scope.keyGrainMs;
+  if (env.store.toolRollup !== true || grain === undefined || grain % DURATION_LIST_MS !== 0 || grain >= DAY_MS) return false;
+  return (!scope.groupBy || scope.groupBy === 'tool') && filtered(scope.filters).every((d) => d === 'tool');
+}
+
 export function exactPercentileCalls(env: QueryEnv): number {
   return env.exactPercentileCalls ?? EXACT_PERCENTILE_CALLS;
 }
@@ -90,6 +106,7 @@ function callColumns(t: string): string {
  * each end (each a range the engine can skip storage blocks by).
  */
 function partialParts(env: QueryEnv, range: { from: number; to: number }, whole: { from: number; to: number }): string[][] {
+  if (whole.from >= whole.to) return [[`s.start_time >= ${env.dialect.timestamp(range.from)}`, `s.start_time <= ${env.dialect.timestamp(range.to)}`]];
   const d = env.dialect;
   const parts: string[][] = [];
   if (range.from < whole.from) parts.push([`s.start_time >= ${d.timestamp(range.from)}`, `s.start_time < ${d.timestamp(whole.from)}`]);
@@ -194,4 +211,29 @@ export function histogramPercentilesSql(hist: string, ps: number[]): string {
             sum(h.n) OVER (PARTITION BY h.k, h.g) AS total
           FROM (${hist}) h) c
     GROUP BY c.k, c.g, c.total) x`;
+}
+
+/**
+ * The scope's durations per hour and tool (durationListsServe): t (hour start), tool_name,
+ * durations (sorted). Whole hours come from tool_durations; the calls of the partial hours at the
+ * range's ends are listed from steps_v, so every (hour, tool) has one row and holds exactly the
+ * calls in the range.
+ */
+export function durationListsRelation(env: QueryEnv, p: Params, scope: ToolScope): string {
+  const d = env.dialect;
+  const tenant = p.add(env.tenant);
+  const whole = wholeBucketSpan(scope.range, DURATION_LIST_MS);
+  const filters = stepConditions(scope.filters, p);
+  const branches: string[] = [];
+  if (whole.from < whole.to) {
+    branches.push(`SELECT s.hour AS t, s.tool_name, s.durations FROM tool_durations s
+     WHERE ${[`s.tenant = ${tenant}`, `s.hour >= ${d.timestamp(whole.from)}`, `s.hour < ${d.timestamp(whole.to)}`, ...filters].join(' AND ')}`);
+  }
+  for (const part of partialParts(env, scope.range, whole)) {
+    branches.push(
+      `SELECT ${d.bucketStart('s.start_time', DURATION_LIST_MS)} AS t, s.tool_name, ${durationListSql('s.duration_ms')} AS durations FROM steps_v s
+       WHERE ${[`s.tenant = ${tenant}`, `s.role = 'tool'`, ...part, ...filters].join(' AND ')} GROUP BY 1, 2`,
+    );
+  }
+  return branches.join('\n     UNION ALL ');
 }

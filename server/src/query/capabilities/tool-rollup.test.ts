@@ -102,6 +102,38 @@ it('a late tool call and a failure move the rolled-up figures as they move the c
   ]);
 });
 
+it('a late call moves the p95 per hour read from the sorted duration lists', async () => {
+  // A whole hour three hours ago, read from the lists; the range cuts the hours around it.
+  const h = Math.floor(Date.now() / HOUR) * HOUR - 3 * HOUR;
+  const trace = 'cd' + '4'.repeat(30);
+  const root = span(0xe1);
+  const range = { from: h - 20 * MIN, to: h + HOUR + 10 * MIN };
+  const p95 = async () => {
+    const read: string[] = [];
+    const recording = new Proxy(server.store, {
+      get(target, key) {
+        if (key === 'read') return (sql: string, params?: unknown[]) => (read.push(sql), target.read(sql, params));
+        const v = Reflect.get(target, key, target);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const res = await runQueries(recording, 'acme', [{ refId: 'A', queryType: 'timeSeries', metric: 'toolLatencyP95', groupBy: 'tool', intervalMs: HOUR, filters: { tool: ['hourly_probe'] }, timeRange: range, timezone: 'UTC' } as QueryRequestItem], Date.now());
+    expect(read.some((sql) => sql.includes('FROM tool_durations'))).toBe(true);
+    const frame = res.results.A.frames![0];
+    return rows(frame).filter((r) => r['Tool latency p95'] !== null).map((r) => [r.Time, r['Tool latency p95']]);
+  };
+  await post([agent(trace, root, h + 5 * MIN, 'hourly-bot', h + 50 * MIN), ...[100, 200, 300].map((ms, i) => tool(trace, span(0xe2 + i), root, h + (10 + i) * MIN, ms, 'hourly_probe'))]);
+  // n = 3: rank 0.95 x 2 = 1.9, between 200 and 300: 200 x 0.1 + 300 x 0.9 = 290.
+  expect(await p95()).toEqual([[h, 290]]);
+  // A late 1,000 ms call in the same hour: n = 4, rank 2.85: 300 x 0.15 + 1000 x 0.85 = 895;
+  // and one in the partial hour after it (read call by call): 40 ms alone.
+  await post([tool(trace, span(0xe6), root, h + 40 * MIN, 1000, 'hourly_probe'), tool(trace, span(0xe7), root, h + HOUR + 5 * MIN, 40, 'hourly_probe')]);
+  const late = await p95();
+  expect(late.map(([t]) => t)).toEqual([h, h + HOUR]);
+  expect(late[0][1]).toBeCloseTo(895, 9);
+  expect(late[1][1]).toBe(40);
+});
+
 it("a run's status moves its tool calls: running, completed, and timed out once past the deadline", async () => {
   const now = Date.now();
   const range = { from: now - 2 * HOUR, to: now };
@@ -151,7 +183,12 @@ it('answers the same from the rollup as from every call, on every tool query of 
       add({ queryType: 'timeSeries', metric, groupBy: 'agent', intervalMs: 3 * HOUR, filters });
       add({ queryType: 'timeSeries', metric, intervalMs: 24 * HOUR, filters });
     }
+    // Latency per hour from the sorted duration lists: one list per key (by tool), lists joined
+    // (all tools, or keys of two hours), and one tool's alone.
+    add({ queryType: 'timeSeries', metric: 'toolLatencyP95', intervalMs: HOUR, filters });
+    add({ queryType: 'timeSeries', metric: 'toolLatencyP95', groupBy: 'tool', intervalMs: 2 * HOUR, filters });
   }
+  add({ queryType: 'timeSeries', metric: 'toolLatencyP95', intervalMs: HOUR, filters: { tool: ['refund'] } });
   const now = Date.now();
   // Which relations the rollup side read: the comparison means nothing if it never used the rollup.
   const read: string[] = [];
@@ -164,6 +201,8 @@ it('answers the same from the rollup as from every call, on every tool query of 
   });
   const viaRollup = await runQueries(recording, 'acme', items, now);
   expect(read.filter((sql) => sql.includes('tool_rollup_v')).length).toBeGreaterThan(items.length / 2);
+  // The 3 hourly-by-tool, 2 hourly, 2 two-hourly series of the unfiltered and tool-filtered scopes, and one tool's.
+  expect(read.filter((sql) => sql.includes('tool_durations')).length).toBe(7);
   const viaCalls = await runQueries(perCall(server.store), 'acme', items, now);
   let calls = 0;
   for (const item of items) {
@@ -222,11 +261,16 @@ it('deleting a conversation and rebuilding the rollup keep it equal to the calls
   // A rebuild (migration 4's task) from the steps gives the rows incremental upkeep gave.
   const dump = async (s: Store) =>
     (await s.read(`SELECT 'r' AS t, * FROM tool_rollup ORDER BY ALL`))
-      .concat(await s.read(`SELECT 'l' AS t, * FROM tool_latency ORDER BY ALL`), await s.read(`SELECT 'd' AS t, * FROM tool_latency_day ORDER BY ALL`))
+      .concat(
+        await s.read(`SELECT 'l' AS t, * FROM tool_latency ORDER BY ALL`),
+        await s.read(`SELECT 'd' AS t, * FROM tool_latency_day ORDER BY ALL`),
+        await s.read(`SELECT 'h' AS t, * FROM tool_durations ORDER BY ALL`),
+      )
       .map((r) => JSON.stringify(r, (_, v) => (typeof v === 'bigint' ? Number(v) : v)));
   const before = await dump(server.store);
   expect(before.length).toBeGreaterThan(100);
   expect(before.filter((r) => r.startsWith('{"t":"d"')).length).toBeGreaterThan(100);
+  expect(before.filter((r) => r.startsWith('{"t":"h"')).length).toBeGreaterThan(100);
   await server.stop();
   stopped = true;
   const path = server.config.dataPath;
@@ -235,6 +279,7 @@ it('deleting a conversation and rebuilding the rollup keep it equal to the calls
   await c.run('DELETE FROM tool_rollup');
   await c.run('DELETE FROM tool_latency');
   await c.run('DELETE FROM tool_latency_day');
+  await c.run('DELETE FROM tool_durations');
   await c.run("INSERT INTO maintenance_tasks VALUES ('tool_rollup', 0, 1)");
   c.closeSync();
   db.closeSync();

@@ -2,7 +2,7 @@
  * Versioned schema migrations for the DuckDB store. Append new versions; never edit an applied one.
  * Spans and events are immutable facts; runs and sessions are derived from them per trace.
  */
-import { TOOL_LATENCY_DAY_DDL, TOOL_ROLLUP_DDL } from './tool-rollup';
+import { TOOL_DURATIONS_DDL, TOOL_LATENCY_DAY_DDL, TOOL_ROLLUP_DDL } from './tool-rollup';
 import { CONVERSATION_COSTS_DDL } from './conversation-costs';
 export interface Migration {
   version: number;
@@ -275,5 +275,11 @@ export const MIGRATIONS: Migration[] = [
     description: 'the tool latency histogram per UTC day too (tool_latency_day), for ranges of whole days',
     // Built with the other tool rollups by the store (the task of migration 4, set again).
     sql: [...TOOL_LATENCY_DAY_DDL, "INSERT OR REPLACE INTO maintenance_tasks VALUES ('tool_rollup', 0, 1)"],
+  },
+  {
+    version: 8,
+    description: 'tool-call durations per hour and tool as sorted lists (tool_durations), for exact latency percentiles per hour',
+    // Built with the other tool rollups by the store (the task of migration 4, set again).
+    sql: [...TOOL_DURATIONS_DDL, "INSERT OR REPLACE INTO maintenance_tasks VALUES ('tool_rollup', 0, 1)"],
   },
 ];

@@ -11,6 +11,8 @@
  * - tool_latency_day: the same per UTC day (migration 7), summed from tool_latency: a 30-day tool
  *   metrics query reads 30 days of bins (140,000 rows at 10 million spans) instead of 2,880
  *   buckets' (2.1 million rows: 36 ms against a few).
+ * - tool_durations: per tenant, UTC hour and tool, every call's duration as one sorted list
+ *   (migration 8; derive/duration-lists.ts): exact percentiles per hour read by position.
  *
  * Exact under late spans: the rows of a bucket are a function of the steps in it, and every write
  * that changes steps (a trace derived again, deletion, retention) computes the rows of the buckets
@@ -19,6 +21,7 @@
  * 10 million spans over 30 days, ~1,700 tool calls per bucket).
  */
 import { DuckDBConnection, DuckDBValue, listValue } from '@duckdb/node-api';
+import { DURATION_LIST_MS, DURATION_LIST_US, durationListSql } from '../../derive/duration-lists';
 import { binSql } from '../../derive/latency-bins';
 import { bucketOf, USAGE_BUCKET_MS, USAGE_BUCKET_US } from '../../derive/steps-usage';
 import { duckdb } from '../../query/dialect';
@@ -68,6 +71,22 @@ export const TOOL_LATENCY_DAY_DDL = [
     calls INTEGER NOT NULL
   )`,
 ];
+
+/** Migration 8's table: durations per hour and tool, sorted (derive/duration-lists.ts). */
+export const TOOL_DURATIONS_DDL = [
+  `CREATE TABLE tool_durations (
+    tenant VARCHAR NOT NULL,
+    hour TIMESTAMP NOT NULL,
+    tool_name VARCHAR NOT NULL,
+    durations DOUBLE[] NOT NULL
+  )`,
+];
+
+/** The tool_durations rows of the tool steps matching `where` (on steps, with parameters; whole hours). */
+const durationsSql = (where: string) => `SELECT tenant, ${duckdb.bucketStart('start_time', DURATION_LIST_MS)} AS hour, tool_name, ${durationListSql('duration_ms')}
+  FROM steps WHERE role = 'tool' AND ${where}
+  GROUP BY 1, 2, 3
+  ORDER BY hour`;
 
 /** Day rows of tool_latency's rows matching `where`. */
 const dayRows = (where: string) => `SELECT tenant, ${duckdb.bucketStart('bucket', DAY_US / 1000)} AS day, tool_name, bin, sum(calls)::INTEGER
@@ -125,41 +144,58 @@ export class TouchedBuckets {
 /** What a DELETE of steps returns for TouchedBuckets.addDeleted. */
 export const DELETED_STEPS_RETURNING = 'RETURNING tenant, role, epoch_us(start_time) AS start_us';
 
-/** Consecutive buckets as [first, last] ranges, so that each statement reads one time range. */
-function ranges(buckets: number[]): [number, number][] {
+/** Consecutive interval starts (µs, sorted, `width` apart) as [first, last] ranges, so that each statement reads one time range. */
+function ranges(starts: number[], width: number): [number, number][] {
   const out: [number, number][] = [];
-  for (const b of buckets) {
+  for (const b of starts) {
     const last = out[out.length - 1];
-    if (last && b === last[1] + BUCKET_US) last[1] = b;
+    if (last && b === last[1] + width) last[1] = b;
     else out.push([b, b]);
   }
   return out;
 }
 
+interface Part {
+  /** Condition on a time column (parameters $2.., $1 being the tenant). */
+  cond: (col: string) => string;
+  params: DuckDBValue[];
+}
+
+/**
+ * The intervals of `width` µs starting at `starts` (sorted) as conditions: a few time ranges, one
+ * statement each; many scattered ones (a batch of late spans over weeks) as one list over their
+ * whole span, rather than dozens of statements.
+ */
+function parts(tenant: string, starts: number[], width: number): Part[] {
+  const spans = ranges(starts, width);
+  if (spans.length <= 8) {
+    return spans.map(([lo, hi]) => ({
+      cond: (col) => `${col} >= make_timestamp($2::BIGINT) AND ${col} < make_timestamp($3::BIGINT)`,
+      params: [tenant, lo, hi + width],
+    }));
+  }
+  return [
+    {
+      cond: (col) => `${col} >= make_timestamp($2::BIGINT) AND ${col} < make_timestamp($3::BIGINT) AND list_contains($4::BIGINT[], (epoch_us(${col}) // ${width}) * ${width})`,
+      params: [tenant, starts[0], starts[starts.length - 1] + width, listValue(starts.map((b) => BigInt(b)))],
+    },
+  ];
+}
+
 /** Computes the rows of the touched buckets again from the steps (inside the caller's transaction). */
 export async function refreshToolRollups(w: DuckDBConnection, touched: TouchedBuckets): Promise<void> {
   for (const [tenant, buckets] of touched.entries()) {
-    const spans = ranges(buckets);
-    // A few time ranges, one statement each; many scattered buckets (a batch of late spans over
-    // weeks) as one list over their whole span, rather than dozens of statements.
-    const parts: { cond: (col: string) => string; params: DuckDBValue[] }[] =
-      spans.length <= 8
-        ? spans.map(([lo, hi]) => ({
-            cond: (col) => `${col} >= make_timestamp($2::BIGINT) AND ${col} < make_timestamp($3::BIGINT)`,
-            params: [tenant, lo, hi + BUCKET_US],
-          }))
-        : [
-            {
-              cond: (col) =>
-                `${col} >= make_timestamp($2::BIGINT) AND ${col} < make_timestamp($3::BIGINT) AND list_contains($4::BIGINT[], (epoch_us(${col}) // ${BUCKET_US}) * ${BUCKET_US})`,
-              params: [tenant, buckets[0], buckets[buckets.length - 1] + BUCKET_US, listValue(buckets.map((b) => BigInt(b)))],
-            },
-          ];
-    for (const { cond, params } of parts) {
+    for (const { cond, params } of parts(tenant, buckets, BUCKET_US)) {
       for (const { table, sql } of rollupSql(`tenant = $1 AND ${cond('start_time')}`)) {
         await w.run(`DELETE FROM ${table} WHERE tenant = $1 AND ${cond('bucket')}`, params);
         await w.run(`INSERT INTO ${table} ${sql}`, params);
       }
+    }
+    // The touched hours' duration lists again, from their steps (four buckets' calls each).
+    const hours = [...new Set(buckets.map((b) => Math.floor(b / DURATION_LIST_US) * DURATION_LIST_US))];
+    for (const { cond, params } of parts(tenant, hours, DURATION_LIST_US)) {
+      await w.run(`DELETE FROM tool_durations WHERE tenant = $1 AND ${cond('hour')}`, params);
+      await w.run(`INSERT INTO tool_durations ${durationsSql(`tenant = $1 AND ${cond('start_time')}`)}`, params);
     }
     // The touched days' sums again, from their buckets (up to 96 x tools x bins rows a day).
     for (const dayUs of new Set(buckets.map((b) => Math.floor(b / DAY_US) * DAY_US))) {
@@ -170,18 +206,20 @@ export async function refreshToolRollups(w: DuckDBConnection, touched: TouchedBu
   }
 }
 
-/** Computes the three tables from every step, day by day in time order (migration 4's and 7's task); returns the days. */
+/** Computes the four tables from every step, day by day in time order (migration 4's, 7's and 8's task); returns the days. */
 export async function rebuildToolRollups(w: DuckDBConnection): Promise<number> {
   const day = 86_400_000_000;
   const [span] = (await w.runAndReadAll(`SELECT epoch_us(min(start_time)) AS lo, epoch_us(max(start_time)) AS hi FROM steps WHERE role = 'tool'`)).getRowObjectsJS();
   for (const { table } of rollupSql('true')) await w.run(`DELETE FROM ${table}`);
   await w.run('DELETE FROM tool_latency_day');
+  await w.run('DELETE FROM tool_durations');
   if (span.lo === null || span.lo === undefined) return 0;
   let days = 0;
   for (let t = Math.floor(Number(span.lo) / day) * day; t <= Number(span.hi); t += day) {
     for (const { table, sql } of rollupSql('start_time >= make_timestamp($1::BIGINT) AND start_time < make_timestamp($2::BIGINT)')) {
       await w.run(`INSERT INTO ${table} ${sql}`, [t, t + day]);
     }
+    await w.run(`INSERT INTO tool_durations ${durationsSql('start_time >= make_timestamp($1::BIGINT) AND start_time < make_timestamp($2::BIGINT)')}`, [t, t + day]);
     days++;
   }
   // Every tenant's days, from the buckets just written.
