@@ -72,6 +72,17 @@ function perCall(store: Store): Store {
   });
 }
 
+/** The store, noting the SQL of every read in `read` (which relations a query used). */
+function recordingReads(store: Store, read: string[]): Store {
+  return new Proxy(store, {
+    get(target, key) {
+      if (key === 'read') return (sql: string, params?: unknown[]) => (read.push(sql), target.read(sql, params));
+      const v = Reflect.get(target, key, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
 const span = (id: number, width = 16) => id.toString(16).padStart(width, '0');
 
 
@@ -110,13 +121,7 @@ it('a late call moves the p95 per hour read from the sorted duration lists', asy
   const range = { from: h - 20 * MIN, to: h + HOUR + 10 * MIN };
   const p95 = async () => {
     const read: string[] = [];
-    const recording = new Proxy(server.store, {
-      get(target, key) {
-        if (key === 'read') return (sql: string, params?: unknown[]) => (read.push(sql), target.read(sql, params));
-        const v = Reflect.get(target, key, target);
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    });
+    const recording = recordingReads(server.store, read);
     const res = await runQueries(recording, 'acme', [{ refId: 'A', queryType: 'timeSeries', metric: 'toolLatencyP95', groupBy: 'tool', intervalMs: HOUR, filters: { tool: ['hourly_probe'] }, timeRange: range, timezone: 'UTC' } as QueryRequestItem], Date.now());
     expect(read.some((sql) => sql.includes('FROM tool_durations'))).toBe(true);
     const frame = res.results.A.frames![0];
@@ -192,13 +197,7 @@ it('answers the same from the rollup as from every call, on every tool query of 
   const now = Date.now();
   // Which relations the rollup side read: the comparison means nothing if it never used the rollup.
   const read: string[] = [];
-  const recording = new Proxy(server.store, {
-    get(target, key) {
-      if (key === 'read') return (sql: string, params?: unknown[]) => (read.push(sql), target.read(sql, params));
-      const v = Reflect.get(target, key, target);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
+  const recording = recordingReads(server.store, read);
   const viaRollup = await runQueries(recording, 'acme', items, now);
   expect(read.filter((sql) => sql.includes('tool_rollup_v')).length).toBeGreaterThan(items.length / 2);
   // The 3 hourly-by-tool, 2 hourly, 2 two-hourly series of the unfiltered and tool-filtered scopes, and one tool's.
