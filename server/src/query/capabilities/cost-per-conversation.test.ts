@@ -1,8 +1,9 @@
 /**
  * Cost per conversation read from the stored per-conversation costs (DuckDB conversation_costs,
  * store/duckdb/conversation-costs.ts) stays right when conversations change: a late LLM call in
- * one of a conversation's traces, a run that is still running or past its deadline, a range that holds only part of a
- * conversation, a deleted conversation, and a server started with other prices. Every figure is
+ * one of a conversation's traces (also in its newest and its oldest run, days apart), a run that is still running or
+ * past its deadline, a range that holds only part of a conversation, a run moving into another conversation, a deleted
+ * conversation (and a run of another one in its trace), and a server started with other prices. Every figure is
  * also asked of the same store with the stored costs hidden (read from usage), which must agree.
  *
  * Prices (shipped table): gpt-4o 2.5 USD per million input tokens, 10 per million output.
@@ -157,6 +158,56 @@ describe('stored conversation costs', () => {
     const res = await postJson(`${server.url}/api/v1/admin/delete`, ADMIN_KEY, { conversationId: 'c-gone' });
     expect(res.status).toBe(200);
     close(await figures(server, 'gone-bot', all()), { conversations: 1, runs: 1, total: 0.0035, avg: 0.0035, min: 0.0035, max: 0.0035 });
+  });
+
+  it('follow late calls in the newest and the oldest run of a conversation that spans days', async () => {
+    // c-long: run 21 two days before t0 (1000 in, 100 out: 0.0035), run 22 a day before (100 in,
+    // 10 out: 0.00035), run 23 at t0 (200 in, 20 out: 0.0007), each its own trace: 0.00455.
+    const D = 24 * H;
+    await post(server.url, [...run(21, 'long-bot', 'c-long', t0 - 2 * D, 1000, 100), ...run(22, 'long-bot', 'c-long', t0 - D, 100, 10), ...run(23, 'long-bot', 'c-long', t0, 200, 20)]);
+    const range = { from: t0 - 3 * D, to: Date.now() };
+    close(await figures(server, 'long-bot', range), { conversations: 1, runs: 3, total: 0.00455, avg: 0.00455, min: 0.00455, max: 0.00455 });
+    // A late call in run 23's trace (400 in, 40 out: 0.0014): the conversation computed again
+    // keeps runs 21 and 22, two days and one day before the trace derived again. 0.00595.
+    await post(server.url, [llm(`cc${'23'.padStart(30, '0')}`, 'e000000000000023', `c${'23'.padStart(15, '0')}`, t0 + 5000, 400, 40)]);
+    close(await figures(server, 'long-bot', range), { conversations: 1, runs: 3, total: 0.00595, avg: 0.00595, min: 0.00595, max: 0.00595 });
+    // A late call in the oldest run, 21 (100 in, 10 out: 0.00035): 0.0063.
+    await post(server.url, [llm(`cc${'21'.padStart(30, '0')}`, 'e000000000000021', `c${'21'.padStart(15, '0')}`, t0 - 2 * D + 5000, 100, 10)]);
+    close(await figures(server, 'long-bot', range), { conversations: 1, runs: 3, total: 0.0063, avg: 0.0063, min: 0.0063, max: 0.0063 });
+  });
+
+  it('move a run from a conversation of its own into the one a late span of its trace names', async () => {
+    // Run 24 names no conversation (a conversation of its own): 1000 in, 100 out, 0.0035. Run 25
+    // an hour later in c-move: 100 in, 10 out, 0.00035.
+    const trace24 = `cc${'24'.padStart(30, '0')}`;
+    const root24 = `c${'24'.padStart(15, '0')}`;
+    const alone: SpanSpec = { ...agent(trace24, root24, t0, 'move-bot', ''), attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'move-bot' } };
+    await post(server.url, [alone, llm(trace24, `d${'24'.padStart(15, '0')}`, root24, t0 + 1000, 1000, 100), ...run(25, 'move-bot', 'c-move', t0 + H, 100, 10)]);
+    close(await figures(server, 'move-bot', all()), { conversations: 2, runs: 2, total: 0.00385, avg: 0.001925, min: 0.00035, max: 0.0035 });
+    // A late call in run 24's trace names c-move (200 in, 20 out: 0.0007): run 24 (now 0.0042)
+    // joins c-move and its own conversation is gone. c-move: 0.0042 + 0.00035 = 0.00455.
+    const late = llm(trace24, 'e000000000000024', root24, t0 + 5000, 200, 20);
+    await post(server.url, [{ ...late, attributes: { ...late.attributes, 'gen_ai.conversation.id': 'c-move' } }]);
+    close(await figures(server, 'move-bot', all()), { conversations: 1, runs: 2, total: 0.00455, avg: 0.00455, min: 0.00455, max: 0.00455 });
+  });
+
+  it('take out of a kept conversation its run in the trace of a deleted one', async () => {
+    // Trace 26 holds two runs: one in c-del (100 in, 10 out: 0.00035) and one in c-stay (1000 in,
+    // 100 out: 0.0035); run 27, another trace, is in c-stay too (200 in, 20 out: 0.0007).
+    const trace26 = `cc${'26'.padStart(30, '0')}`;
+    const [a, b] = ['c00000000000026a', 'c00000000000026b'];
+    await post(server.url, [
+      agent(trace26, a, t0, 'del-bot', 'c-del'),
+      llm(trace26, 'd00000000000026a', a, t0 + 1000, 100, 10),
+      agent(trace26, b, t0 + 2000, 'del-bot', 'c-stay'),
+      llm(trace26, 'd00000000000026b', b, t0 + 3000, 1000, 100),
+      ...run(27, 'del-bot', 'c-stay', t0 + H, 200, 20),
+    ]);
+    // c-del 0.00035, c-stay 0.0042: total 0.00455, average 0.002275.
+    close(await figures(server, 'del-bot', all()), { conversations: 2, runs: 3, total: 0.00455, avg: 0.002275, min: 0.00035, max: 0.0042 });
+    // Deleting c-del deletes trace 26 whole, with c-stay's run in it: c-stay is run 27 alone.
+    expect((await postJson(`${server.url}/api/v1/admin/delete`, ADMIN_KEY, { conversationId: 'c-del' })).status).toBe(200);
+    close(await figures(server, 'del-bot', all()), { conversations: 1, runs: 1, total: 0.0007, avg: 0.0007, min: 0.0007, max: 0.0007 });
   });
 
   it('keep the later runs of a conversation that retention cuts (runs before the cutoff go)', async () => {

@@ -21,7 +21,8 @@
  * and every write that changes runs (a trace derived again, deletion, retention) computes the rows
  * of the conversations it touched again from them, in the same transaction. Nothing is patched by
  * deltas. A conversation's runs may lie in many traces and weeks apart: computing one again reads
- * runs and usage within the span of its stored first and last start and the touched runs' starts.
+ * runs and usage rows within the span of its stored first and last start and the touched runs'
+ * starts, by conversation id, without reading run ids (rowsSql).
  */
 import { DuckDBConnection, DuckDBValue, listValue } from '@duckdb/node-api';
 import { UsageRow } from '../../domain';
@@ -50,28 +51,51 @@ export const conversationKeySql = (a: string): string => `CASE WHEN ${a}.convers
 
 const FINISHED = `('completed', 'failed', 'timed_out')`;
 
-/** The runs matching runsWhere (on runs r) with their conversation, cost and the conversation's open_since. */
-function runsSql(prices: ResolvedPrice[], runsWhere: string, usageWhere: string): string {
+/** A run (its status and start) finished as stored and started before its conversation's open_since (c). */
+const before = (status: string, start: string) => `${status} IN ${FINISHED} AND (c.open_since IS NULL OR ${start} < c.open_since)`;
+
+/** Runs (on runs r) as the rows below read them: tenant, agent, conversation, status, start_time. */
+const runsOf = (where: string, key: string): string =>
+  `SELECT r.tenant, r.agent, ${key} AS conversation, r.status, r.start_time FROM runs r WHERE ${where}`;
+
+/** Usage rows (on usage u) with their run's agent, conversation, status and start, as a usage row carries them. */
+const usageOf = (where: string, key: string): string =>
+  `SELECT u.tenant, u.agent, ${key} AS conversation, u.status, u.run_start, u.model, u.response_model, u.reported_calls,
+      u.priced_calls, u.reported_cost, u.billable_input, u.priced_cached, u.priced_cache_write, u.priced_output
+    FROM usage u WHERE ${where}`;
+
+/**
+ * The rows of the conversations of the runs `runs` (a runsOf query) and their usage rows `usage`
+ * (a usageOf query, of the same conversations). A usage row carries its run's agent, conversation,
+ * status and start (derive/steps-usage.ts, written with its run in the same commit), so the cost
+ * of the finished runs before open_since is the sum of their usage rows' costs (a run without any
+ * counting 0), summed per conversation without reading run ids: a run id is the widest column of
+ * both tables, and reading it for every row doubled the cost of recomputing a few conversations.
+ */
+function rowsSql(prices: ResolvedPrice[], runs: string, usage: string): string {
   const { cost } = usageCostSql('u', 'mp');
   return `WITH model_prices AS (${modelPricesSql(prices, dialectOf('duckdb'))}),
-    run_cost AS (
-      SELECT u.tenant, u.run_id, sum(${cost}) AS cost
-      FROM usage u LEFT JOIN model_prices mp ON mp.model = u.model AND mp.response_model = u.response_model
-      WHERE ${usageWhere}
-      GROUP BY u.tenant, u.run_id)
-    SELECT r.tenant, r.agent, ${conversationKeySql('r')} AS conversation, r.status, r.start_time, rc.cost,
-      min(r.start_time) FILTER (WHERE r.status NOT IN ${FINISHED}) OVER (PARTITION BY r.tenant, r.agent, ${conversationKeySql('r')}) AS open_since
-    FROM runs r LEFT JOIN run_cost rc ON rc.tenant = r.tenant AND rc.run_id = r.run_id
-    WHERE ${runsWhere}`;
-}
-
-/** The rows of the conversations whose runs match runsWhere (on runs r) and usage usageWhere (on usage u). */
-function rowsSql(prices: ResolvedPrice[], runsWhere: string, usageWhere: string): string {
-  const before = `status IN ${FINISHED} AND (open_since IS NULL OR start_time < open_since)`;
-  return `SELECT tenant, agent, conversation, min(start_time), max(start_time), min(open_since),
-      count(*) FILTER (WHERE ${before})::INTEGER, coalesce(sum(cost) FILTER (WHERE ${before}), 0)
-    FROM (${runsSql(prices, runsWhere, usageWhere)})
-    GROUP BY tenant, agent, conversation`;
+    conv_runs AS MATERIALIZED (${runs}),
+    conversations AS (
+      SELECT tenant, agent, conversation, min(start_time) AS first_start, max(start_time) AS last_start,
+        min(start_time) FILTER (WHERE status NOT IN ${FINISHED}) AS open_since
+      FROM conv_runs GROUP BY tenant, agent, conversation),
+    counted AS (
+      SELECT c.tenant, c.agent, c.conversation, count(*) AS runs
+      FROM conv_runs r JOIN conversations c ON c.tenant = r.tenant AND c.agent = r.agent AND c.conversation = r.conversation
+      WHERE ${before('r.status', 'r.start_time')}
+      GROUP BY c.tenant, c.agent, c.conversation),
+    costs AS (
+      SELECT c.tenant, c.agent, c.conversation, sum(${cost}) AS cost
+      FROM (${usage}) u JOIN conversations c ON c.tenant = u.tenant AND c.agent = u.agent AND c.conversation = u.conversation
+        LEFT JOIN model_prices mp ON mp.model = u.model AND mp.response_model = u.response_model
+      WHERE ${before('u.status', 'u.run_start')}
+      GROUP BY c.tenant, c.agent, c.conversation)
+    SELECT c.tenant, c.agent, c.conversation, c.first_start, c.last_start, c.open_since,
+      coalesce(n.runs, 0)::INTEGER, coalesce(k.cost, 0)
+    FROM conversations c
+      LEFT JOIN counted n ON n.tenant = c.tenant AND n.agent = c.agent AND n.conversation = c.conversation
+      LEFT JOIN costs k ON k.tenant = c.tenant AND k.agent = c.agent AND k.conversation = c.conversation`;
 }
 
 /** Conversation keys touched by changed runs, per tenant, and the starts (µs) of those runs. */
@@ -145,7 +169,7 @@ export class ConversationCosts {
     let computed = 0;
     if (!(stored.length === 1 && stored[0].prices === this.prices)) {
       await w.run('DELETE FROM conversation_costs');
-      const res = await w.run(`INSERT INTO conversation_costs ${rowsSql(this.resolved(), 'true', 'true')} ORDER BY 1, 2, 3`);
+      const res = await w.run(`INSERT INTO conversation_costs ${rowsSql(this.resolved(), runsOf('true', conversationKeySql('r')), usageOf('true', conversationKeySql('u')))} ORDER BY 1, 2, 3`);
       computed = Number(res.rowsChanged);
       await w.run('DELETE FROM conversation_cost_prices');
       await w.run('INSERT INTO conversation_cost_prices VALUES ($1)', [this.prices]);
@@ -160,29 +184,30 @@ export class ConversationCosts {
     const prices = this.resolved();
     for (const [tenant, { keys, lo, hi }] of touched.entries()) {
       const runIds = keys.filter((k) => k.startsWith('run:')).map((k) => k.slice(4));
-      // Every run of a touched conversation starts within its stored first and last start or is one
-      // of the touched runs: reading runs and usage within that window lets the engine skip the
-      // storage blocks outside it. It helps when conversations are short; in the benchmark dataset
-      // they span the whole month, and recomputing 50 conversations still reads 30 days of runs and
-      // usage (80-110 ms per commit at 10 million spans, measured; see docs/benchmarks.md).
-      const [span] = (
+      // The stored rows go; their first and last starts bound the runs they were computed from.
+      // Every run of a touched conversation is one of those or one of the touched runs, so runs and
+      // usage rows are read within that window: the engine skips the storage blocks outside it (it
+      // helps when conversations are short; in the benchmark dataset they span the month).
+      const stored = (
         await w.runAndReadAll(
-          `SELECT epoch_us(min(first_start)) AS lo, epoch_us(max(last_start)) AS hi FROM conversation_costs WHERE tenant = $1 AND conversation IN (SELECT unnest($2::VARCHAR[]))`,
+          `DELETE FROM conversation_costs WHERE tenant = $1 AND conversation IN (SELECT unnest($2::VARCHAR[]))
+           RETURNING epoch_us(first_start) AS lo, epoch_us(last_start) AS hi`,
           [tenant, listValue(keys)],
         )
       ).getRowObjectsJS();
-      const from = Math.min(lo, span.lo === null ? Infinity : Number(span.lo));
-      const to = Math.max(hi, span.hi === null ? -Infinity : Number(span.hi));
-      const window = (col: string) => (Number.isFinite(from) && Number.isFinite(to) ? ` AND ${col} BETWEEN make_timestamp(${Math.floor(from)}::BIGINT) AND make_timestamp(${Math.ceil(to)}::BIGINT)` : '');
+      const from = Math.floor(stored.reduce((m, r) => Math.min(m, Number(r.lo)), lo));
+      const to = Math.ceil(stored.reduce((m, r) => Math.max(m, Number(r.hi)), hi));
       // (An empty list has no item type to bind: the run-id form is left out when no key has it.)
-      const params: DuckDBValue[] = [tenant, listValue(keys), ...(runIds.length ? [listValue(runIds)] : [])];
-      // The key's two forms as plain column conditions, which read no concatenation per row.
-      const of = (a: string) =>
-        `${a}.tenant = $1 AND ((${a}.conversation_id <> '' AND ${a}.conversation_id IN (SELECT unnest($2::VARCHAR[])))` +
-        (runIds.length ? ` OR (${a}.conversation_id = '' AND ${a}.run_id IN (SELECT unnest($3::VARCHAR[])))` : '') +
-        ')';
-      await w.run(`DELETE FROM conversation_costs WHERE tenant = $1 AND conversation IN (SELECT unnest($2::VARCHAR[]))`, params.slice(0, 2));
-      await w.run(`INSERT INTO conversation_costs ${rowsSql(prices, of('r') + window('r.start_time'), of('u') + window('u.run_start'))}`, params);
+      const params: DuckDBValue[] = [tenant, listValue(keys), from, to, ...(runIds.length ? [listValue(runIds)] : [])];
+      const within = (col: string) => `${col} BETWEEN make_timestamp($3::BIGINT) AND make_timestamp($4::BIGINT)`;
+      // The key's two forms as plain column conditions, which read no concatenation per row, and run
+      // ids only for runs without a conversation id, as a second branch.
+      const named = (a: string) => `${a}.conversation_id <> '' AND ${a}.conversation_id IN (SELECT unnest($2::VARCHAR[]))`;
+      const alone = (a: string) => `${a}.conversation_id = '' AND ${a}.run_id IN (SELECT unnest($5::VARCHAR[]))`;
+      const both = (of: (where: string, key: string) => string, a: string, start: string) =>
+        of(`${a}.tenant = $1 AND ${within(start)} AND ${named(a)}`, `${a}.conversation_id`) +
+        (runIds.length ? ` UNION ALL ${of(`${a}.tenant = $1 AND ${within(start)} AND ${alone(a)}`, `'run:' || ${a}.run_id`)}` : '');
+      await w.run(`INSERT INTO conversation_costs ${rowsSql(prices, both(runsOf, 'r', 'r.start_time'), both(usageOf, 'u', 'u.run_start'))}`, params);
     }
   }
 }
