@@ -138,6 +138,12 @@ export interface AggregateSpec {
    * join it, instead of once per row (647,039 runs over 30 days at 10 million spans).
    */
   keyPerBucket?: boolean;
+  /**
+   * The key cuts time into intervals of keyGrainMs aligned on the UTC epoch (time series buckets
+   * shorter than a day), so an interval of whole UTC hours holds whole stored hours; a zone's local
+   * hours (heatmaps) do not, at offsets of half an hour.
+   */
+  keyOnEpoch?: boolean;
 }
 
 export interface AggregateResult {
@@ -160,7 +166,7 @@ export async function aggregate(q: ResolvedQuery, env: QueryEnv, spec: Aggregate
   if (defs.some((d) => d.source !== source)) throw new Error('aggregate: metrics of different sources');
   if (source === 'tools') {
     if (spec.groupBy === 'model' || spec.groupBy === 'provider') throw cannotGroup(spec.metrics[0], spec.groupBy, 'tool calls have no model');
-    if (latencyOnly(spec) && durationListsServe(env, toolScope(q, spec))) return { rows: await latencyFromDurationLists(q, env, spec) };
+    if (latencyOnly(spec) && spec.keyOnEpoch && durationListsServe(env, toolScope(q, spec))) return { rows: await latencyFromDurationLists(q, env, spec) };
     const estimated = await estimatedLatency(q, env, spec);
     if (estimated) return { rows: await latencyFromHistogram(q, env, spec) };
   }

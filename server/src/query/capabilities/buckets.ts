@@ -22,6 +22,8 @@ export interface Buckets {
   key(timeColumn: string): string;
   /** Keys of every bucket of the range, in order. */
   keys: number[];
+  /** The keys are intervals aligned on the UTC epoch (buckets shorter than a day), not local calendar ones. */
+  onEpoch: boolean;
   /** The instant a bucket starts, for the time field. */
   instant(key: number): number;
 }
@@ -54,9 +56,10 @@ export function planBuckets(q: ResolvedQuery, dialect: Dialect): Buckets {
   const { first, last, shift, local } = span(q, i);
   const keys: number[] = [];
   for (let k = first; k <= last; k += i) keys.push(k);
-  if (!local) return { intervalMs: i, key: (t) => dialect.bucketEpochMs(t, i), keys, instant: (k) => k };
+  if (!local) return { intervalMs: i, key: (t) => dialect.bucketEpochMs(t, i), keys, onEpoch: true, instant: (k) => k };
   return {
     intervalMs: i,
+    onEpoch: false,
     key: (t) => `floor((${dialect.epochMs(dialect.local(t, q.timezone))} - ${shift}) / ${i}) * ${i} + ${shift}`,
     keys,
     instant: (k) => instantOf(k, q.timezone),

@@ -28,7 +28,7 @@ export const timeSeries: Capability = async (q, env) => {
   const buckets = planBuckets(q, env.dialect);
   const { rows, usage } = await aggregate(q, env, { metrics: [metric], key: buckets.key, keyGrainMs: buckets.intervalMs, groupBy,
     // Day and week buckets follow the time zone: their key is worth computing once per 15 minutes.
-    keyPerBucket: buckets.intervalMs >= DAY_MS });
+    keyPerBucket: buckets.intervalMs >= DAY_MS, keyOnEpoch: buckets.onEpoch });
 
   const byGroup = new Map<string, Map<number, number | null>>();
   // Without a dimension there is one series, also when no row matched (counts are then all 0).

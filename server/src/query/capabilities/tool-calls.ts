@@ -65,9 +65,9 @@ export function histogramServes(env: QueryEnv, scope: ToolScope): boolean {
 }
 
 /**
- * Whether the hourly duration lists serve a latency series: the store keeps them (with the
- * rollup), its keys are whole UTC hours shorter than a day (keys shorter than a day are aligned on
- * the epoch, buckets.ts), and only tools filter or group.
+ * Whether the hourly duration lists serve a latency series whose keys are intervals aligned on the
+ * UTC epoch (the caller knows: time series buckets shorter than a day, buckets.ts): the store keeps
+ * them (with the rollup), the keys are whole hours, and only tools filter or group.
  */
 export function durationListsServe(env: QueryEnv, scope: ToolScope): boolean {
   const grain = scope.keyGrainMs;
