@@ -13,7 +13,7 @@ import { sessionConditions } from './sessions';
 import { DAY_MS } from './local-time';
 import { binSql } from '../../derive/latency-bins';
 import { DURATION_LIST_MS, listPercentileSql, sortedListPercentileSql } from '../../derive/duration-lists';
-import { durationListsRelation, durationListsServe, histogramPercentilesSql, latencyHistogramRelation, percentilesEstimated, ToolScope, toolCallsRelation } from './tool-calls';
+import { durationListsRelation, durationListsServe, runFiltered, histogramPercentilesSql, latencyHistogramRelation, percentilesEstimated, ToolScope, toolCallsRelation } from './tool-calls';
 
 interface SourceShape {
   from: string;
@@ -281,15 +281,18 @@ async function latencyFromHistogram(q: ResolvedQuery, env: QueryEnv, spec: Aggre
 
 /**
  * Tool latency p95 per key and group from the hourly sorted duration lists (tool-calls.ts
- * durationListsRelation): exact. Where each key and group is one list (hourly keys, by tool or of
- * one tool), the value is read by position; else the group's lists are joined and quantile_cont
- * runs over them, still without a hash grouping per call.
+ * durationListsRelation): exact. Where each key and group is one list (hourly keys over all runs,
+ * by tool or of one tool), the value is read by position; else the group's lists (several hours,
+ * all tools, or per agent and environment) are joined and quantile_cont runs over them, still
+ * without a hash grouping per call.
  */
 async function latencyFromDurationLists(q: ResolvedQuery, env: QueryEnv, spec: AggregateSpec): Promise<AggregateRow[]> {
   const p = new Params(env.dialect);
-  const rel = durationListsRelation(env, p, toolScope(q, spec));
+  const scope = toolScope(q, spec);
+  const rel = durationListsRelation(env, p, scope);
   const g = spec.groupBy ? 's.tool_name' : "''";
-  const oneList = spec.keyGrainMs === DURATION_LIST_MS && (spec.groupBy === 'tool' || q.filters.tool?.length === 1);
+  // One list per key and group: hourly keys over all runs, by tool or of one tool.
+  const oneList = spec.keyGrainMs === DURATION_LIST_MS && !runFiltered(scope) && (spec.groupBy === 'tool' || q.filters.tool?.length === 1);
   const sql = oneList
     ? `SELECT ${spec.key!('s.t')} AS k, ${g} AS g, ${sortedListPercentileSql('s.durations', 0.95)} AS p FROM (${rel}) s`
     : `SELECT k, g, ${listPercentileSql('d', 0.95)} AS p FROM (SELECT ${spec.key!('s.t')} AS k, ${g} AS g, flatten(list(s.durations)) AS d FROM (${rel}) s GROUP BY 1, 2) x`;

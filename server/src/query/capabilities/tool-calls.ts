@@ -16,8 +16,8 @@
  * histogram of 30 days is 2.1 million counts, read without a sort.
  *
  * Percentiles per hour (keys of whole hours shorter than a day) come from the durations stored
- * sorted per hour and tool (derive/duration-lists.ts): exact, read by position; only tools filter
- * or group them, as for the histogram.
+ * sorted per hour and tool (derive/duration-lists.ts): exact, read by position. The histogram and
+ * the lists keep the tool, the run's agent and its environment: other filters read every call.
  */
 import { Dimension, Filters } from '@agent-insights/model';
 import { DURATION_LIST_MS, durationListSql } from '../../derive/duration-lists';
@@ -59,20 +59,36 @@ export function rollupServes(env: QueryEnv, scope: ToolScope): boolean {
   return filtered(scope.filters).every((d) => ROLLUP_DIMENSIONS.has(d));
 }
 
-/** Whether the latency histogram serves the scope: the rollup does, and only tools filter or group. */
+/**
+ * Dimensions the latency histogram and the duration lists keep: the tool, and the run's agent and
+ * environment (the dashboards' filters besides the model).
+ */
+const LATENCY_DIMENSIONS = new Set<Dimension>(['tool', 'agent', 'environment']);
+
+/** Whether only the dimensions the latency tables keep filter the scope, and at most the tool groups it. */
+function latencyScope(scope: ToolScope): boolean {
+  return (!scope.groupBy || scope.groupBy === 'tool') && filtered(scope.filters).every((d) => LATENCY_DIMENSIONS.has(d));
+}
+
+/** Whether the latency histogram serves the scope: the rollup does, and only its dimensions filter. */
 export function histogramServes(env: QueryEnv, scope: ToolScope): boolean {
-  return rollupServes(env, scope) && (!scope.groupBy || scope.groupBy === 'tool') && filtered(scope.filters).every((d) => d === 'tool');
+  return rollupServes(env, scope) && latencyScope(scope);
 }
 
 /**
  * Whether the hourly duration lists serve a latency series whose keys are intervals aligned on the
  * UTC epoch (the caller knows: time series buckets shorter than a day, buckets.ts): the store keeps
- * them (with the rollup), the keys are whole hours, and only tools filter or group.
+ * them (with the rollup), the keys are whole hours, and only their dimensions filter.
  */
 export function durationListsServe(env: QueryEnv, scope: ToolScope): boolean {
   const grain = scope.keyGrainMs;
   if (env.store.toolRollup !== true || grain === undefined || grain % DURATION_LIST_MS !== 0 || grain >= DAY_MS) return false;
-  return (!scope.groupBy || scope.groupBy === 'tool') && filtered(scope.filters).every((d) => d === 'tool');
+  return latencyScope(scope);
+}
+
+/** Whether a run dimension (agent, environment) filters the scope: the duration lists per agent and environment are read. */
+export function runFiltered(scope: ToolScope): boolean {
+  return filtered(scope.filters).some((d) => d !== 'tool');
 }
 
 export function exactPercentileCalls(env: QueryEnv): number {
@@ -171,6 +187,7 @@ export function latencyHistogramRelation(env: QueryEnv, p: Params, scope: ToolSc
   const tenant = p.add(env.tenant);
   const whole = wholeBuckets(scope.range)!;
   const filters = stepConditions(scope.filters, p);
+  // Rows per agent and environment: summed over them unless filtered (histograms add up).
   const rows = (table: string, time: string, from: number, to: number) =>
     `SELECT s.${time} AS t, s.tool_name, s.bin, s.calls FROM ${table} s
      WHERE ${[`s.tenant = ${tenant}`, `s.${time} >= ${d.timestamp(from)}`, `s.${time} < ${d.timestamp(to)}`, ...filters].join(' AND ')}`;
@@ -215,9 +232,10 @@ export function histogramPercentilesSql(hist: string, ps: number[]): string {
 
 /**
  * The scope's durations per hour and tool (durationListsServe): t (hour start), tool_name,
- * durations (sorted). Whole hours come from tool_durations; the calls of the partial hours at the
- * range's ends are listed from steps_v, so every (hour, tool) has one row and holds exactly the
- * calls in the range.
+ * durations (sorted). Whole hours come from tool_durations: the rows over all runs, one per
+ * (hour, tool), or with an agent or environment filter the matching rows per agent and
+ * environment, several per (hour, tool). The calls of the partial hours at the range's ends are
+ * listed from steps_v, one row per (hour, tool). Together they hold exactly the calls in the range.
  */
 export function durationListsRelation(env: QueryEnv, p: Params, scope: ToolScope): string {
   const d = env.dialect;
@@ -226,8 +244,9 @@ export function durationListsRelation(env: QueryEnv, p: Params, scope: ToolScope
   const filters = stepConditions(scope.filters, p);
   const branches: string[] = [];
   if (whole.from < whole.to) {
+    const rows = runFiltered(scope) ? 's.run_agent IS NOT NULL' : 's.run_agent IS NULL';
     branches.push(`SELECT s.hour AS t, s.tool_name, s.durations FROM tool_durations s
-     WHERE ${[`s.tenant = ${tenant}`, `s.hour >= ${d.timestamp(whole.from)}`, `s.hour < ${d.timestamp(whole.to)}`, ...filters].join(' AND ')}`);
+     WHERE ${[`s.tenant = ${tenant}`, `s.hour >= ${d.timestamp(whole.from)}`, `s.hour < ${d.timestamp(whole.to)}`, rows, ...filters].join(' AND ')}`);
   }
   for (const part of partialParts(env, scope.range, whole)) {
     branches.push(

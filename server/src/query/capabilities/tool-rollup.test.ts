@@ -180,7 +180,16 @@ it('answers the same from the rollup as from every call, on every tool query of 
   const to = base + 29 * HOUR + 52 * MIN;
   const items: QueryRequestItem[] = [];
   const add = (q: Record<string, unknown>) => items.push({ refId: `Q${items.length}`, timeRange: { from, to }, timezone: 'Asia/Kolkata', ...q } as QueryRequestItem);
-  for (const filters of [{}, { agent: ['billing'] }, { tool: ['refund', 'lookup'] }, { environment: ['prod'], status: ['completed'] }, { status: ['running'] }]) {
+  const filterSets = [
+    {},
+    { agent: ['billing'] },
+    { tool: ['refund', 'lookup'] },
+    { agent: ['billing', 'search'], environment: ['prod'] },
+    { environment: ['staging'], tool: ['lookup'] },
+    { environment: ['prod'], status: ['completed'] },
+    { status: ['running'] },
+  ];
+  for (const filters of filterSets) {
     add({ queryType: 'toolMetrics', filters });
     add({ queryType: 'toolErrors', filters });
     for (const metric of ['toolCalls', 'toolErrors', 'toolErrorRate', 'toolLatencyP95']) {
@@ -200,8 +209,9 @@ it('answers the same from the rollup as from every call, on every tool query of 
   const recording = recordingReads(server.store, read);
   const viaRollup = await runQueries(recording, 'acme', items, now);
   expect(read.filter((sql) => sql.includes('tool_rollup_v')).length).toBeGreaterThan(items.length / 2);
-  // The 3 hourly-by-tool, 2 hourly, 2 two-hourly series of the unfiltered and tool-filtered scopes, and one tool's.
-  expect(read.filter((sql) => sql.includes('tool_durations')).length).toBe(7);
+  // The hourly-by-tool, hourly and two-hourly series of the 5 scopes filtered by tool, agent or
+  // environment only (or not at all), and one tool's: 3 x 5 + 1.
+  expect(read.filter((sql) => sql.includes('tool_durations')).length).toBe(16);
   const viaCalls = await runQueries(perCall(server.store), 'acme', items, now);
   let calls = 0;
   for (const item of items) {
@@ -228,10 +238,19 @@ it('estimates percentiles from the histogram beyond the exact limit, within 1% o
     for (let c = 0; c < 20; c++) spans.push(tool(trace, span(id++), root, start + c * 20_000, 5 * 1000 ** (((r * 20 + c) * 7919) % 2000 / 2000), c % 2 ? 'slow_api' : 'fast_cache'));
   }
   await post(spans);
-  const q = parseQuery({ refId: 'A', queryType: 'toolMetrics', filters: { tool: ['slow_api', 'fast_cache'] } }, { range: { from: base - 5 * MIN, to: base + 40 * HOUR + 3 * MIN }, timezone: 'UTC' });
+  const range = { range: { from: base - 5 * MIN, to: base + 40 * HOUR + 3 * MIN }, timezone: 'UTC' };
+  const q = parseQuery({ refId: 'A', queryType: 'toolMetrics', filters: { tool: ['slow_api', 'fast_cache'] } }, range);
   const env = { store: server.store, dialect: dialectOf('duckdb'), tenant: 'acme', nowMs: Date.now() };
   const exact = (await toolMetrics(q, env))[0];
   const estimated = (await toolMetrics(q, { ...env, exactPercentileCalls: 100 }))[0];
+  // Filtered by the run's agent too, the histogram (kept per agent and environment) still serves;
+  // by its status, every call is read, exactly.
+  const byAgent = parseQuery({ refId: 'A', queryType: 'toolMetrics', filters: { tool: ['slow_api', 'fast_cache'], agent: ['histogram-bot'] } }, range);
+  const byStatus = parseQuery({ refId: 'A', queryType: 'toolMetrics', filters: { tool: ['slow_api', 'fast_cache'], status: ['completed'] } }, range);
+  expect(rows((await toolMetrics(byAgent, { ...env, exactPercentileCalls: 100 }))[0])).toEqual(rows(estimated));
+  const exactByStatus = (await toolMetrics(byStatus, { ...env, exactPercentileCalls: 100 }))[0];
+  expect(rows(exactByStatus)).toEqual(rows(exact));
+  expect(exactByStatus.schema.meta?.notices).toBeUndefined();
   const er = rows(exact).filter((r) => r.Tool === 'slow_api' || r.Tool === 'fast_cache');
   const es = rows(estimated).filter((r) => r.Tool === 'slow_api' || r.Tool === 'fast_cache');
   expect(er).toHaveLength(2);

@@ -278,7 +278,7 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 8,
-    description: 'tool-call durations per hour and tool as sorted lists (tool_durations), for exact latency percentiles per hour',
+    description: "tool-call durations per hour and tool as sorted lists (tool_durations), for exact latency percentiles per hour; the latency histograms keyed by the run's agent and environment too",
     // Built with the other tool rollups by the store (the task of migration 4, set again).
     sql: [...TOOL_DURATIONS_DDL, "INSERT OR REPLACE INTO maintenance_tasks VALUES ('tool_rollup', 0, 1)"],
   },

@@ -7,12 +7,15 @@
  *   failed/error type: calls, summed and counted durations, the newest start and, for failures,
  *   the newest status message. A running run's rows also carry its start (running_since), as its
  *   status reads "timed out" once the deadline has passed (tool_rollup_v, like steps_v).
- * - tool_latency: per tenant, bucket, tool and latency bin (derive/latency-bins.ts): calls.
+ * - tool_latency: per tenant, bucket, tool, the run's agent and environment (since migration 8:
+ *   the dashboards' filters, so that their percentiles need not read every call) and latency bin
+ *   (derive/latency-bins.ts): calls.
  * - tool_latency_day: the same per UTC day (migration 7), summed from tool_latency: a 30-day tool
- *   metrics query reads 30 days of bins (140,000 rows at 10 million spans) instead of 2,880
- *   buckets' (2.1 million rows: 36 ms against a few).
- * - tool_durations: per tenant, UTC hour and tool, every call's duration as one sorted list
- *   (migration 8; derive/duration-lists.ts): exact percentiles per hour read by position.
+ *   metrics query reads 30 days of bins (214,000 rows at 10 million spans) instead of 2,880
+ *   buckets' (3.1 million rows).
+ * - tool_durations: per tenant, UTC hour and tool, every call's duration as one sorted list, once
+ *   over all runs (agent and environment null) and once per agent and environment (migration 8;
+ *   derive/duration-lists.ts): exact percentiles per hour read by position, or joined.
  *
  * Exact under late spans: the rows of a bucket are a function of the steps in it, and every write
  * that changes steps (a trace derived again, deletion, retention) computes the rows of the buckets
@@ -72,25 +75,53 @@ export const TOOL_LATENCY_DAY_DDL = [
   )`,
 ];
 
-/** Migration 8's table: durations per hour and tool, sorted (derive/duration-lists.ts). */
+/**
+ * Migration 8's tables: durations per hour and tool, sorted (derive/duration-lists.ts); and the
+ * latency histograms again with the run's agent and environment (filled by the rebuild task).
+ */
 export const TOOL_DURATIONS_DDL = [
   `CREATE TABLE tool_durations (
     tenant VARCHAR NOT NULL,
     hour TIMESTAMP NOT NULL,
     tool_name VARCHAR NOT NULL,
+    run_agent VARCHAR,
+    run_environment VARCHAR,
     durations DOUBLE[] NOT NULL
+  )`,
+  'DROP TABLE tool_latency',
+  'DROP TABLE tool_latency_day',
+  `CREATE TABLE tool_latency (
+    tenant VARCHAR NOT NULL,
+    bucket TIMESTAMP NOT NULL,
+    tool_name VARCHAR NOT NULL,
+    run_agent VARCHAR NOT NULL,
+    run_environment VARCHAR NOT NULL,
+    bin SMALLINT NOT NULL,
+    calls INTEGER NOT NULL
+  )`,
+  `CREATE TABLE tool_latency_day (
+    tenant VARCHAR NOT NULL,
+    day TIMESTAMP NOT NULL,
+    tool_name VARCHAR NOT NULL,
+    run_agent VARCHAR NOT NULL,
+    run_environment VARCHAR NOT NULL,
+    bin SMALLINT NOT NULL,
+    calls INTEGER NOT NULL
   )`,
 ];
 
-/** The tool_durations rows of the tool steps matching `where` (on steps, with parameters; whole hours). */
-const durationsSql = (where: string) => `SELECT tenant, ${duckdb.bucketStart('start_time', DURATION_LIST_MS)} AS hour, tool_name, ${durationListSql('duration_ms')}
+/**
+ * The tool_durations rows of the tool steps matching `where` (on steps, with parameters; whole
+ * hours): per hour and tool over all runs, and per hour, tool, agent and environment.
+ */
+const durationsSql = (where: string) => `SELECT tenant, ${duckdb.bucketStart('start_time', DURATION_LIST_MS)} AS hour, tool_name, run_agent, run_environment, ${durationListSql('duration_ms')}
   FROM steps WHERE role = 'tool' AND ${where}
-  GROUP BY 1, 2, 3
+  GROUP BY GROUPING SETS ((tenant, hour, tool_name), (tenant, hour, tool_name, run_agent, run_environment))
   ORDER BY hour`;
 
 /** Day rows of tool_latency's rows matching `where`. */
-const dayRows = (where: string) => `SELECT tenant, ${duckdb.bucketStart('bucket', DAY_US / 1000)} AS day, tool_name, bin, sum(calls)::INTEGER
-  FROM tool_latency WHERE ${where} GROUP BY 1, 2, 3, 4 ORDER BY day`;
+const dayRows = (where: string) => `SELECT tenant, ${duckdb.bucketStart('bucket', DAY_US / 1000)} AS day, tool_name, run_agent, run_environment, bin, sum(calls)::INTEGER
+  FROM tool_latency WHERE ${where} GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY day`;
 
 /** The rows of each table for the tool steps matching `where` (on steps, with parameters). */
 function rollupSql(where: string): { table: string; sql: string }[] {
@@ -109,9 +140,9 @@ function rollupSql(where: string): { table: string; sql: string }[] {
     },
     {
       table: 'tool_latency',
-      sql: `SELECT tenant, ${bucketOfStart} AS bucket, tool_name, ${binSql('duration_ms')} AS bin, count(*)::INTEGER
+      sql: `SELECT tenant, ${bucketOfStart} AS bucket, tool_name, run_agent, run_environment, ${binSql('duration_ms')} AS bin, count(*)::INTEGER
         FROM steps WHERE role = 'tool' AND duration_ms IS NOT NULL AND ${where}
-        GROUP BY 1, 2, 3, 4
+        GROUP BY 1, 2, 3, 4, 5, 6
         ORDER BY bucket`,
     },
   ];
