@@ -8,7 +8,7 @@
 import { parseQuery, ValidationError } from '@agent-insights/model';
 import { Pricing } from '../pricing';
 import { Store } from '../store/store';
-import { CAPABILITIES } from './capabilities';
+import { BUCKETED_QUERY_TYPES, CAPABILITIES } from './capabilities';
 import { QueryEnv, QueryError } from './context';
 import { dialectOf } from './dialect';
 import { FrameJson } from './frame';
@@ -77,8 +77,10 @@ export async function runQueries(store: Store, tenant: string, items: QueryReque
         });
         const capability = CAPABILITIES[q.queryType];
         if (!capability) throw new QueryError(`query type ${q.queryType} is not available on this server yet`);
-        // Identical queries (panels of one dashboard asking the same thing) are answered once.
-        const { refId: _refId, ...asked } = q;
+        // Identical queries (panels of one dashboard asking the same thing) are answered once; the
+        // interval and max data points (a panel's width) only make a difference to time series.
+        const { refId: _refId, intervalMs, maxDataPoints, ...rest } = q;
+        const asked = BUCKETED_QUERY_TYPES.has(q.queryType) ? { ...rest, intervalMs, maxDataPoints } : rest;
         const key = JSON.stringify([tenant, pricingKey(pricing), asked]);
         const frames = await sharedAnswers.answer(store, key, nowMs, () => capability(q, env));
         for (const f of frames) f.schema.refId = refId;

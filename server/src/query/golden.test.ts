@@ -19,7 +19,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { QUERY_TYPES } from '@agent-insights/model';
-import { CAPABILITIES } from './capabilities';
+import { parseQuery } from '@agent-insights/model';
+import { BUCKETED_QUERY_TYPES, CAPABILITIES } from './capabilities';
+import { dialectOf } from './dialect';
 import { QueryResponseJson, runQueries } from './engine';
 import { FIXED_NOW, GOLDEN_QUERIES, GoldenQuery } from './golden-queries';
 import { seedDataset } from '../test-support/dataset';
@@ -139,6 +141,25 @@ describe(`golden frame files (${UPDATE ? 'writing' : 'comparing'} tests/golden/f
       if (diff.length) throw new Error(`${g.name}: the answer differs from ${file} (UPDATE_GOLDEN=1 rewrites it if the change is intended):\n  ${diff.join('\n  ')}`);
     });
   }
+
+  it('differ by interval and max data points only for time series (shared answers rely on it)', async () => {
+    // Each capability run directly (not through runQueries, which would share the answers), with
+    // two panel widths far apart.
+    const env = { store: server.store, dialect: dialectOf(server.store.engine), tenant: 'acme', nowMs: FIXED_NOW };
+    const ask = (g: GoldenQuery, intervalMs: number, maxDataPoints: number) => {
+      const { timeRange, timezone, ...item } = g.query as { timeRange: { from: number; to: number }; timezone: string };
+      return CAPABILITIES[g.queryType]!(parseQuery({ ...item, refId: 'A' }, { range: timeRange, intervalMs, maxDataPoints, timezone }), env);
+    };
+    let compared = 0;
+    for (const g of active.filter((x) => !BUCKETED_QUERY_TYPES.has(x.queryType))) {
+      expect([g.name, await ask(g, 60_000, 50)]).toEqual([g.name, await ask(g, 86_400_000, 5000)]);
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(20);
+    // Not vacuous: a time series does change.
+    const series = active.find((x) => x.queryType === 'timeSeries')!;
+    expect(await ask(series, 60_000, 50)).not.toEqual(await ask(series, 3_600_000, 5000));
+  });
 
   it('has no file without a registered sample query', () => {
     const expected = new Set(active.map((g) => `${g.name}.json`));

@@ -27,3 +27,10 @@ export const CAPABILITIES: Partial<Record<QueryType, Capability>> = {
   runEvents,
   sessionStats,
 };
+
+/**
+ * The query types whose answer depends on the query's interval and max data points: time series
+ * choose their buckets from them (buckets.ts). Every other answer is the same for any, so panels
+ * that differ only in width share one answer (engine.ts); golden.test.ts checks the claim.
+ */
+export const BUCKETED_QUERY_TYPES: ReadonlySet<QueryType> = new Set<QueryType>(['timeSeries']);
