@@ -14,7 +14,7 @@
  */
 import { dateMath, dateTime, rangeUtil, TimeRange } from '@grafana/data';
 import { QueryRequestItem } from '../server/src/query/engine';
-import { allPanels, loadDashboards, Panel, panelQueries } from '../tests/provisioning/provisioning';
+import { allPanels, loadDashboards, Panel, panelQueries, VariableValues } from '../tests/provisioning/provisioning';
 
 /** Width of the browser's dashboard area in pixels: Grafana's max data points is the panel's width. */
 const VIEWPORT_PX = 1800;
@@ -56,12 +56,12 @@ function panelRange(panel: Panel, dashboardRange: { from: string; to: string }, 
   return { from: dateTime(from), to: dateTime(to), raw: { from: raw.from, to: raw.to } };
 }
 
-export function dashboardRequests(anchor: number, timezone: string, runId: string, windows: string[]): DashboardRequest[] {
+export function dashboardRequests(anchor: number, timezone: string, runId: string, windows: string[], vars: VariableValues = {}): DashboardRequest[] {
   const out: DashboardRequest[] = [];
   for (const df of loadDashboards()) {
     const saved = (df.dashboard.time as { from: string; to: string } | undefined) ?? { from: 'now-6h', to: 'now' };
     const panels = new Map(allPanels(df.dashboard).map((p) => [p.id, p]));
-    const queries = panelQueries(df, { run: runId });
+    const queries = panelQueries(df, { ...vars, run: runId });
     for (const window of windows) {
       const range = window === 'as saved' ? saved : { from: `now-${window}`, to: 'now' };
       // The plugin's frontend drops run-detail queries without a run (filterQuery).

@@ -28,6 +28,7 @@
  *   npm run bench:query -- [--spans=10000000] [--db=path] [--repeat=20] [--warmup=1] [--budget=30]
  *                          [--timezone=Europe/Berlin] [--only=name,type] [--windows=24h,30d] [--raw=true]
  *                          [--http=true] [--dashboards=all] [--dashboard-windows=as saved,30d]
+ *                          [--dashboard-vars=agent=support-triage;environment=production]
  *                          [--concurrency=6] [--explain=true] [--slow-ms=1000] [--out=dir]
  *                          [--storage=duckdb|clickhouse] [--clickhouse-url=http://...] [--clickhouse-dir=dir]
  *                          [--clickhouse-database=agent_insights] [--compare=report.json]
@@ -78,6 +79,18 @@ const list = (s: string): string[] =>
     .map((x) => x.trim())
     .filter(Boolean);
 
+/** "agent=support-triage;tool=a,b" as variable values (several values: a multi-value variable). */
+function variableValues(s: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const pair of s.split(';').filter((x) => x.trim())) {
+    const [name, value = ''] = pair.split('=');
+    const values = list(value);
+    if (!name.trim() || !values.length) throw new Error(`--dashboard-vars: expected name=value, got "${pair}"`);
+    out[name.trim()] = values.length === 1 ? values[0] : values;
+  }
+  return out;
+}
+
 const opts = {
   repeat: Number(option('repeat', '20')),
   warmup: Number(option('warmup', '1')),
@@ -91,6 +104,8 @@ const opts = {
   /** 'all', 'none', or dashboard files without .json (overview,tools). */
   dashboards: list(option('dashboards', 'all')),
   dashboardWindows: list(option('dashboard-windows', 'as saved,30d')),
+  /** Dashboard variables set instead of "All" (name=value;name=v1,v2): a dashboard as filtered by a user. */
+  dashboardVars: variableValues(option('dashboard-vars', '')),
   /** Requests in flight at once for one-request-per-panel: a browser opens 6 connections to one host over HTTP/1.1. */
   concurrency: Number(option('concurrency', '6')),
   explain: option('explain', 'true') === 'true',
@@ -462,7 +477,8 @@ async function main(): Promise<void> {
     console.log(`  POST /api/v1/query runs table (${runsItem.timeRange === undefined ? '' : 'as measured above'}) p50 ${runsHttp.p50}  p95 ${runsHttp.p95} ms, ${(runsAnswer.bytes / 1024).toFixed(1)} KiB${runsAnswer.ok ? '' : ' (NOT OK)'}`);
 
     const wanted = opts.dashboards.includes('none') ? [] : opts.dashboards;
-    const requests = wanted.length ? dashboardRequests(meta.anchorMs, opts.timezone, picks.runId, opts.dashboardWindows).filter((d) => wanted.includes('all') || wanted.includes(d.file.replace(/\.json$/, ''))) : [];
+    const requests = wanted.length ? dashboardRequests(meta.anchorMs, opts.timezone, picks.runId, opts.dashboardWindows, opts.dashboardVars).filter((d) => wanted.includes('all') || wanted.includes(d.file.replace(/\.json$/, ''))) : [];
+    if (Object.keys(opts.dashboardVars).length) console.log(`dashboard variables set (the others on "All"): ${JSON.stringify(opts.dashboardVars)}`);
     if (requests.length) console.log(`\ndashboards: one request per panel (${opts.concurrency} at a time), then all panels in one request; wall time of the whole dashboard`);
     for (const d of requests) {
       const types = Object.entries(d.items.reduce<Record<string, number>>((acc, it) => ({ ...acc, [String(it.queryType)]: (acc[String(it.queryType)] ?? 0) + 1 }), {}))
