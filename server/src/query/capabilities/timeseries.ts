@@ -13,11 +13,11 @@
 import { DIMENSION_LABELS } from '@agent-insights/model';
 import { Capability } from '../context';
 import { field, frame, FrameJson, FrameMeta } from '../frame';
-import { aggregate } from './aggregate';
 import { planBuckets } from './buckets';
 import { withUnpricedNotice } from './llm-usage';
 import { DAY_MS } from './local-time';
 import { METRIC_DEFINITIONS } from './metric-definitions';
+import { batchedAggregate } from './series-batches';
 
 const META: FrameMeta = { type: 'timeseries-multi', typeVersion: [0, 1], preferredVisualisationType: 'graph' };
 
@@ -26,7 +26,8 @@ export const timeSeries: Capability = async (q, env) => {
   const def = METRIC_DEFINITIONS[metric];
   const groupBy = q.options.groupBy;
   const buckets = planBuckets(q, env.dialect);
-  const { rows, usage } = await aggregate(q, env, { metrics: [metric], key: buckets.key, keyGrainMs: buckets.intervalMs, groupBy,
+  // Run series asked together (a dashboard's panels) are computed in one query (series-batches.ts).
+  const { rows, usage } = await batchedAggregate(q, env, { metrics: [metric], key: buckets.key, keyGrainMs: buckets.intervalMs, groupBy,
     // Day and week buckets follow the time zone: their key is worth computing once per 15 minutes.
     keyPerBucket: buckets.intervalMs >= DAY_MS, keyOnEpoch: buckets.onEpoch });
 
