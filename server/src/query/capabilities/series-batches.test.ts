@@ -6,8 +6,8 @@
 import { METRICS, parseQuery } from '@agent-insights/model';
 import { anchorMs, seedDataset } from '../../test-support/dataset';
 import { rows } from '../../test-support/query';
+import { recordingReads } from '../../test-support/recording-store';
 import { INGEST_KEY, startTestServer, TestServer } from '../../test-support/server';
-import { Store } from '../../store/store';
 import { QueryEnv } from '../context';
 import { dialectOf } from '../dialect';
 import { METRIC_DEFINITIONS } from './metric-definitions';
@@ -27,23 +27,12 @@ afterAll(() => server.cleanup());
 const H = 3_600_000;
 const RUN_METRICS = METRICS.filter((m) => METRIC_DEFINITIONS[m].source === 'runs');
 
-/** The store, noting the SQL of every read. */
-function recording(store: Store, read: string[]): Store {
-  return new Proxy(store, {
-    get(target, key) {
-      if (key === 'read') return (sql: string, params?: unknown[]) => (read.push(sql), target.read(sql, params));
-      const v = Reflect.get(target, key, target);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
-}
-
 const ask = (env: QueryEnv, metric: string, extra: Record<string, unknown> = {}) =>
   timeSeries(parseQuery({ refId: 'A', queryType: 'timeSeries', metric, groupBy: 'agent', ...extra }, { range: { from: A, to: A + 26 * H }, intervalMs: H, timezone: 'UTC' }), env);
 
 it.each([[{}], [{ filters: { status: ['completed', 'failed'] } }]])('answers every run metric as alone when asked together (%j)', async (extra) => {
   const read: string[] = [];
-  const env = { store: recording(server.store, read), dialect: dialectOf('duckdb'), tenant: 'acme', nowMs: now };
+  const env = { store: recordingReads(server.store, read), dialect: dialectOf('duckdb'), tenant: 'acme', nowMs: now };
   expect(RUN_METRICS.length).toBeGreaterThan(8);
 
   const together = await Promise.all(RUN_METRICS.map((m) => ask(env, m, extra)));
@@ -60,7 +49,7 @@ it.each([[{}], [{ filters: { status: ['completed', 'failed'] } }]])('answers eve
 
 it('batches only what is asked within the window, and only equal queries', async () => {
   const read: string[] = [];
-  const env = { store: recording(server.store, read), dialect: dialectOf('duckdb'), tenant: 'acme', nowMs: now };
+  const env = { store: recordingReads(server.store, read), dialect: dialectOf('duckdb'), tenant: 'acme', nowMs: now };
   // Two groupings: two statements; later asks start a batch of their own.
   await Promise.all([ask(env, 'runs'), ask(env, 'errorRate'), ask(env, 'runs', { groupBy: 'status' })]);
   expect(read.filter((sql) => sql.includes('runs_v'))).toHaveLength(2);

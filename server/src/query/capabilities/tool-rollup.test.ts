@@ -10,6 +10,7 @@ import { QueryRequestItem, runQueries } from '../engine';
 import { INGEST_KEY, postJson, ADMIN_KEY, READ_KEY, startTestServer, TestServer } from '../../test-support/server';
 import { llmCallSpan, postOtlp, SpanSpec, tracesJson } from '../../test-support/otlp';
 import { query, rows } from '../../test-support/query';
+import { recordingReads } from '../../test-support/recording-store';
 import { Store } from '../../store/store';
 import { DuckDBStore } from '../../store/duckdb/duckdb-store';
 import { toolMetrics } from './tools';
@@ -66,17 +67,6 @@ function perCall(store: Store): Store {
   return new Proxy(store, {
     get(target, key) {
       if (key === 'toolRollup') return false;
-      const v = Reflect.get(target, key, target);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
-}
-
-/** The store, noting the SQL of every read in `read` (which relations a query used). */
-function recordingReads(store: Store, read: string[]): Store {
-  return new Proxy(store, {
-    get(target, key) {
-      if (key === 'read') return (sql: string, params?: unknown[]) => (read.push(sql), target.read(sql, params));
       const v = Reflect.get(target, key, target);
       return typeof v === 'function' ? v.bind(target) : v;
     },
