@@ -245,12 +245,13 @@ function toolScope(q: ResolvedQuery, spec: AggregateSpec): ToolScope {
   return { filters: q.filters, range: q.range, groupBy: spec.groupBy, keyGrainMs: spec.key ? spec.keyGrainMs ?? 1 : undefined };
 }
 
+/** Whether the aggregate is the tool latency p95 alone (the metric with latency paths of its own). */
+const latencyOnly = (spec: AggregateSpec): boolean => spec.metrics.length === 1 && spec.metrics[0] === 'toolLatencyP95';
+
 /**
  * Whether tool latency percentiles come from the histogram (tool-calls.ts percentilesEstimated),
  * for a series of them.
  */
-const latencyOnly = (spec: AggregateSpec): boolean => spec.metrics.length === 1 && spec.metrics[0] === 'toolLatencyP95';
-
 async function estimatedLatency(q: ResolvedQuery, env: QueryEnv, spec: AggregateSpec): Promise<boolean> {
   if (!latencyOnly(spec)) return false;
   // Per hour, a tool's calls (about 450 of them per hour and tool over 30 days at 10 million

@@ -19,13 +19,14 @@ import { METRIC_DEFINITIONS } from './metric-definitions';
 /** How long a batch waits for the other panels of a dashboard refresh. */
 export const WINDOW_MS = 4;
 
+/** A batch still open for metrics: it leaves the map when it starts. */
 interface Batch {
   metrics: AggregateSpec['metrics'];
-  started: boolean;
   result: Promise<AggregateResult>;
 }
 
-const open = new WeakMap<Store, Map<string, Batch>>();
+/** The open batches of each store, by the shape of their query. */
+const byStore = new WeakMap<Store, Map<string, Batch>>();
 
 /**
  * aggregate() of one metric; for a run metric, in a batch with the other run metrics asked within
@@ -34,19 +35,19 @@ const open = new WeakMap<Store, Map<string, Batch>>();
 export async function batchedAggregate(q: ResolvedQuery, env: QueryEnv, spec: AggregateSpec): Promise<AggregateResult> {
   const [metric] = spec.metrics;
   if (spec.metrics.length !== 1 || METRIC_DEFINITIONS[metric].source !== 'runs') return aggregate(q, env, spec);
-  let batches = open.get(env.store);
-  if (!batches) open.set(env.store, (batches = new Map()));
+  const batches = byStore.get(env.store) ?? new Map<string, Batch>();
+  byStore.set(env.store, batches);
   // The query but its metric and refId; the spec's key follows from the query (planBuckets).
   const shape = JSON.stringify([env.tenant, { ...q, refId: '', options: { ...q.options, metric: '' } }, spec.keyGrainMs, spec.groupBy, spec.keyPerBucket, spec.keyOnEpoch]);
   let batch = batches.get(shape);
-  if (!batch || batch.started) {
-    const fresh: Batch = { metrics: [], started: false, result: Promise.resolve({ rows: [] }) };
-    fresh.result = new Promise((resolve) => setTimeout(resolve, WINDOW_MS)).then(() => {
-      fresh.started = true;
-      if (batches!.get(shape) === fresh) batches!.delete(shape);
-      return aggregate(q, env, { ...spec, metrics: fresh.metrics });
+  if (!batch) {
+    const metrics: Batch['metrics'] = [];
+    const result = new Promise((resolve) => setTimeout(resolve, WINDOW_MS)).then(() => {
+      // Closed: a query from now on starts a batch of its own.
+      batches.delete(shape);
+      return aggregate(q, env, { ...spec, metrics });
     });
-    batches.set(shape, (batch = fresh));
+    batches.set(shape, (batch = { metrics, result }));
   }
   if (!batch.metrics.includes(metric)) batch.metrics.push(metric);
   const i = batch.metrics.indexOf(metric);

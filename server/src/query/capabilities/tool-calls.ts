@@ -11,13 +11,14 @@
  *
  * Latency percentiles are exact (dialect.percentile over every duration) up to
  * exactPercentileCalls calls in the query's scope; beyond, they come from the stored latency
- * histogram (derive/latency-bins.ts, within 1%), which keeps only the tool: with a filter on a run
- * dimension they stay exact. Sorting 4.8 million durations takes 0.2-0.7 s on two cores; the
- * histogram of 30 days is 2.1 million counts, read without a sort.
+ * histogram (derive/latency-bins.ts, within 1%). Sorting 4.8 million durations takes 0.2-0.7 s on
+ * two cores; the histogram of 30 days is 3.1 million counts per 15 minutes, 214,000 per day, read
+ * without a sort.
  *
  * Percentiles per hour (keys of whole hours shorter than a day) come from the durations stored
  * sorted per hour and tool (derive/duration-lists.ts): exact, read by position. The histogram and
- * the lists keep the tool, the run's agent and its environment: other filters read every call.
+ * the lists keep the tool, the run's agent and its environment: with a filter on any other run
+ * dimension, percentiles read every call and stay exact.
  */
 import { Dimension, Filters } from '@agent-insights/model';
 import { DURATION_LIST_MS, durationListSql } from '../../derive/duration-lists';
@@ -122,8 +123,9 @@ function callColumns(t: string): string {
  * each end (each a range the engine can skip storage blocks by).
  */
 function partialParts(env: QueryEnv, range: { from: number; to: number }, whole: { from: number; to: number }): string[][] {
-  if (whole.from >= whole.to) return [[`s.start_time >= ${env.dialect.timestamp(range.from)}`, `s.start_time <= ${env.dialect.timestamp(range.to)}`]];
   const d = env.dialect;
+  // No whole interval inside the range: the range itself is the one part.
+  if (whole.from >= whole.to) return [[`s.start_time >= ${d.timestamp(range.from)}`, `s.start_time <= ${d.timestamp(range.to)}`]];
   const parts: string[][] = [];
   if (range.from < whole.from) parts.push([`s.start_time >= ${d.timestamp(range.from)}`, `s.start_time < ${d.timestamp(whole.from)}`]);
   if (whole.to <= range.to) parts.push([`s.start_time >= ${d.timestamp(whole.to)}`, `s.start_time <= ${d.timestamp(range.to)}`]);
